@@ -1,0 +1,82 @@
+//! Dockerfile parsing and the facts rules read.
+//!
+//! [`parse`] turns text into a [`Dockerfile`] syntax tree; [`DockerfileFacts::gather`] adds what
+//! rules need beyond syntax: every image the file uses, with ARGs resolved.
+
+pub mod ast;
+pub mod expand;
+mod parser;
+
+pub use ast::*;
+pub use parser::parse;
+
+use crate::finding::Span;
+use std::collections::BTreeMap;
+
+/// Where a Dockerfile uses an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageUseKind {
+    /// `FROM image`
+    From,
+    /// `COPY --from=image` (or ADD)
+    CopyFrom,
+    /// `RUN --mount=...,from=image`
+    MountFrom,
+}
+
+/// One image reference used by a Dockerfile (stage names and `scratch` are not images).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageUse {
+    pub kind: ImageUseKind,
+    /// The reference as written, before ARG expansion.
+    pub written: String,
+    /// The reference after ARG expansion, or the variables that had no value.
+    pub resolved: Result<String, Unresolved>,
+    /// Index into [`Dockerfile::instructions`].
+    pub instruction: usize,
+    /// Index into [`Dockerfile::stages`].
+    pub stage: usize,
+    pub span: Span,
+}
+
+/// A reference that could not be resolved: these variables had no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unresolved {
+    pub variables: Vec<String>,
+}
+
+/// Everything known about one Dockerfile, gathered before rules run.
+#[derive(Debug, Clone)]
+pub struct DockerfileFacts {
+    /// The path as reported (relative to the current directory, `/` separators).
+    pub path: String,
+    pub file: Dockerfile,
+    /// `--build-arg` values given on the command line.
+    pub build_args: BTreeMap<String, String>,
+    /// Every image the file uses, in file order.
+    pub images: Vec<ImageUse>,
+}
+
+impl DockerfileFacts {
+    /// Parses `source` and resolves the images it uses.
+    pub fn gather(path: &str, source: &str, build_args: &BTreeMap<String, String>) -> Self {
+        let file = parse(source);
+        let images = expand::image_uses(&file, build_args);
+        DockerfileFacts {
+            path: path.to_string(),
+            file,
+            build_args: build_args.clone(),
+            images,
+        }
+    }
+
+    /// The text of a 1-based line (without its line ending), or "" past the end.
+    pub fn line_text(&self, line: usize) -> &str {
+        self.file
+            .source
+            .lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or("")
+            .trim_end_matches('\r')
+    }
+}

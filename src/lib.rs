@@ -1,0 +1,7 @@
+//! portcullis: a CI security gate for container images and Dockerfiles.
+//!
+//! Data flows one way: targets → sources → facts → rules → findings → reports.
+
+pub mod dockerfile;
+pub mod finding;
+pub mod rules;

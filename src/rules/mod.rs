@@ -1,0 +1,262 @@
+//! The rule registry: every rule portcullis knows, in one explicit list.
+//!
+//! A rule lives in its own file (`rules/dockerfile/pc1002_no_latest_tag.rs`) and is declared
+//! with [`declare_rule!`]; its doc comment is its documentation (used by `explain`, SARIF and
+//! the README table). Adding a rule touches its file and one line of [`ALL`].
+
+pub mod dockerfile;
+pub mod options;
+
+use crate::dockerfile::DockerfileFacts;
+use crate::finding::{Severity, Span};
+pub use options::{OptionKind, OptionSpec, OptionValue, RuleOptions};
+
+/// What a rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Dockerfile,
+    Image,
+}
+
+/// Everything a Dockerfile rule may look at. Rules are pure: no I/O, no printing.
+pub struct DockerfileContext<'a> {
+    pub facts: &'a DockerfileFacts,
+    pub options: &'a RuleOptions,
+}
+
+/// What a rule reports: where and why. The engine adds the rule, severity, target and
+/// fingerprint to make a [`crate::finding::Finding`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub span: Span,
+    pub message: String,
+}
+
+/// The findings a rule check pushes.
+#[derive(Debug, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, span: Span, message: impl Into<String>) {
+        self.0.push(Diagnostic {
+            span,
+            message: message.into(),
+        });
+    }
+}
+
+pub type DockerfileCheck = fn(&DockerfileContext<'_>, &mut Diagnostics);
+
+/// The check a rule runs.
+#[derive(Clone, Copy)]
+pub enum Check {
+    Dockerfile(DockerfileCheck),
+    /// Image rules are evaluated once images can be fetched.
+    Image,
+}
+
+/// A rule's static description. Declared with [`declare_rule!`].
+pub struct Rule {
+    /// Stable code, e.g. `PC1002` or `DL3008`.
+    pub id: &'static str,
+    /// Stable kebab-case name, e.g. `no-latest-tag`.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// Other codes that mean this rule in policies and pragmas (e.g. hadolint's `DL3007`).
+    pub aliases: &'static [&'static str],
+    /// Options the rule accepts in a policy mapping, besides `severity`.
+    pub options: &'static [OptionSpec],
+    /// Markdown documentation: the first line is the summary.
+    pub docs: &'static str,
+    pub check: Check,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl Rule {
+    /// Field defaults for [`declare_rule!`].
+    pub const DEFAULT: Rule = Rule {
+        id: "",
+        name: "",
+        severity: Severity::Medium,
+        aliases: &[],
+        options: &[],
+        docs: "",
+        check: Check::Image,
+    };
+
+    /// The first line of the docs.
+    pub fn summary(&self) -> &'static str {
+        self.docs.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+    }
+
+    /// The docs with the one leading space of each doc-comment line removed.
+    pub fn documentation(&self) -> String {
+        let mut out = String::new();
+        for line in self.docs.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out.trim().to_string() + "\n"
+    }
+
+    /// Everything after the summary line.
+    pub fn full_description(&self) -> String {
+        let doc = self.documentation();
+        let mut lines = doc.lines().skip_while(|l| l.trim().is_empty());
+        lines.next();
+        lines.collect::<Vec<_>>().join("\n").trim().to_string()
+    }
+
+    pub fn target(&self) -> Target {
+        match self.check {
+            Check::Dockerfile(_) => Target::Dockerfile,
+            Check::Image => Target::Image,
+        }
+    }
+
+    /// Whether `key` (a code, name or alias, case-insensitive for codes) means this rule.
+    pub fn answers_to(&self, key: &str) -> bool {
+        self.name == key
+            || self.id.eq_ignore_ascii_case(key)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(key))
+    }
+
+    /// Where the rule's documentation is published.
+    pub fn help_uri(&self) -> String {
+        format!(
+            "https://github.com/portcullis-dev/portcullis/blob/main/docs/rules.md#{}",
+            self.id.to_ascii_lowercase()
+        )
+    }
+}
+
+/// Declares a rule: its doc comment becomes its documentation.
+///
+/// ```ignore
+/// declare_rule! {
+///     /// Image tagged `latest` or not tagged.
+///     ///
+///     /// ## Why
+///     /// ...
+///     pub static RULE = Rule {
+///         id: "PC1002",
+///         name: "no-latest-tag",
+///         severity: Severity::High,
+///         check: Check::Dockerfile(check),
+///     };
+/// }
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis static $ident:ident = Rule { $($field:ident : $value:expr),* $(,)? };
+    ) => {
+        $vis static $ident: $crate::rules::Rule = $crate::rules::Rule {
+            docs: concat!($($doc, "\n"),*),
+            $($field: $value,)*
+            ..$crate::rules::Rule::DEFAULT
+        };
+    };
+}
+
+/// Every rule, in a fixed order (by code).
+pub fn all() -> &'static [&'static Rule] {
+    dockerfile::ALL
+}
+
+/// Finds a rule by code, kebab name or alias.
+pub fn lookup(key: &str) -> Option<&'static Rule> {
+    all().iter().copied().find(|r| r.answers_to(key))
+}
+
+/// The known rule name or code nearest to `key`, for "did you mean" hints.
+pub fn suggest(key: &str) -> Option<&'static str> {
+    let lowered = key.to_ascii_lowercase();
+    all()
+        .iter()
+        .flat_map(|r| {
+            std::iter::once(r.name)
+                .chain(std::iter::once(r.id))
+                .chain(r.aliases.iter().copied())
+        })
+        .map(|candidate| {
+            (
+                edit_distance(&lowered, &candidate.to_ascii_lowercase()),
+                candidate,
+            )
+        })
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance, for suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_names_and_aliases_are_unique() {
+        let mut seen = HashSet::new();
+        for rule in all() {
+            for key in std::iter::once(rule.id)
+                .chain(std::iter::once(rule.name))
+                .chain(rule.aliases.iter().copied())
+            {
+                assert!(
+                    seen.insert(key.to_ascii_lowercase()),
+                    "duplicate rule key {key}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_rule_is_documented() {
+        for rule in all() {
+            assert!(!rule.summary().is_empty(), "{} has no summary", rule.id);
+            assert!(
+                rule.full_description().len() > 40,
+                "{} needs docs beyond its summary",
+                rule.id
+            );
+            assert!(
+                rule.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{} name must be kebab-case",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn suggests_nearest_rule() {
+        assert_eq!(suggest("no-latest-tags"), Some("no-latest-tag"));
+        assert_eq!(suggest("completely-different-thing-xyz"), None);
+    }
+}
