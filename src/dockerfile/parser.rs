@@ -1,11 +1,998 @@
-//! The Dockerfile parser (in progress).
-use super::ast::*;
+//! The Dockerfile parser: lines → logical instructions → typed arguments.
+//!
+//! It follows BuildKit's frontend where the two could differ: parser directives only at the top,
+//! continuation lines joined by removing the escape and newline, comment and blank lines inside
+//! a continuation dropped, heredocs read after the logical line, JSON (exec) form tried first.
 
-/// Parses a Dockerfile. Never fails: problems are recorded in [`Dockerfile::errors`].
+use super::ast::*;
+use crate::finding::Span;
+
+/// Parses a Dockerfile. Never fails: problems are recorded in [`Dockerfile::errors`] and
+/// parsing resumes at the next instruction.
 pub fn parse(source: &str) -> Dockerfile {
-    Dockerfile {
-        source: source.to_string(),
-        escape: '\\',
-        ..Dockerfile::default()
+    let text = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
+    let mut parser = Parser {
+        lines: &lines,
+        pos: 0,
+        file: Dockerfile {
+            source: source.to_string(),
+            escape: '\\',
+            ..Dockerfile::default()
+        },
+    };
+    parser.directives();
+    parser.body();
+    parser.stages();
+    parser.file
+}
+
+struct Parser<'a> {
+    lines: &'a [&'a str],
+    /// Index of the next unread line (0-based).
+    pos: usize,
+    file: Dockerfile,
+}
+
+const DIRECTIVES: &[&str] = &["syntax", "escape", "check"];
+
+/// A logical line: an instruction's text with its continuations joined.
+struct Logical {
+    first_line: usize,
+    keyword_column: usize,
+    last_line: usize,
+    text: String,
+}
+
+impl Parser<'_> {
+    /// Parser directives: `# name=value` lines at the very top of the file.
+    fn directives(&mut self) {
+        while let Some(line) = self.lines.get(self.pos) {
+            let Some((name, value)) = directive(line) else {
+                return;
+            };
+            let line_no = self.pos + 1;
+            if self.file.directives.iter().any(|d| d.name == name) {
+                self.error(line_no, 1, format!("parser directive `{name}` given twice"));
+            } else if name == "escape" {
+                match value.as_str() {
+                    "\\" => self.file.escape = '\\',
+                    "`" => self.file.escape = '`',
+                    other => self.error(
+                        line_no,
+                        1,
+                        format!("invalid escape character `{other}`; must be ` or \\"),
+                    ),
+                }
+            }
+            self.file.directives.push(Directive {
+                name,
+                value,
+                line: line_no,
+            });
+            self.pos += 1;
+        }
+    }
+
+    fn body(&mut self) {
+        while self.pos < self.lines.len() {
+            let line = self.lines[self.pos];
+            let trimmed = line.trim_start();
+            if trimmed.is_empty() {
+                self.pos += 1;
+                continue;
+            }
+            if trimmed.starts_with('#') {
+                self.comment(self.pos, false);
+                self.pos += 1;
+                continue;
+            }
+            let logical = self.logical_line();
+            if let Some(instruction) = self.instruction(&logical) {
+                self.file.instructions.push(instruction);
+            }
+        }
+    }
+
+    fn comment(&mut self, index: usize, inside_instruction: bool) {
+        let line = self.lines[index];
+        let column = line.len() - line.trim_start().len();
+        let text = line.trim_start()[1..].trim().to_string();
+        self.file.comments.push(Comment {
+            line: index + 1,
+            column: char_column(line, column),
+            text,
+            inside_instruction,
+        });
+    }
+
+    /// Reads one instruction's physical lines, joining continuations.
+    fn logical_line(&mut self) -> Logical {
+        let escape = self.file.escape;
+        let first = self.pos;
+        let line = self.lines[first];
+        let indent = line.len() - line.trim_start().len();
+        let mut text = String::new();
+        let mut current = &line[indent..];
+        loop {
+            let (content, continues) = strip_continuation(current, escape);
+            text.push_str(content);
+            let last = self.pos;
+            self.pos += 1;
+            if !continues {
+                return Logical {
+                    first_line: first + 1,
+                    keyword_column: char_column(line, indent),
+                    last_line: last + 1,
+                    text,
+                };
+            }
+            // Blank and comment lines inside a continuation are dropped.
+            while let Some(next) = self.lines.get(self.pos) {
+                let t = next.trim_start();
+                if t.is_empty() {
+                    self.pos += 1;
+                } else if t.starts_with('#') {
+                    self.comment(self.pos, true);
+                    self.pos += 1;
+                } else {
+                    break;
+                }
+            }
+            match self.lines.get(self.pos) {
+                Some(next) => current = next,
+                None => {
+                    return Logical {
+                        first_line: first + 1,
+                        keyword_column: char_column(line, indent),
+                        last_line: self.pos,
+                        text,
+                    }
+                }
+            }
+        }
+    }
+
+    fn instruction(&mut self, logical: &Logical) -> Option<Instruction> {
+        let (word, rest) = split_keyword(&logical.text);
+        let Some(keyword) = Keyword::parse(word) else {
+            self.error(
+                logical.first_line,
+                logical.keyword_column,
+                format!("unknown instruction `{word}`"),
+            );
+            return None;
+        };
+        let mut heredocs = Vec::new();
+        let mut last_line = logical.last_line;
+        if matches!(keyword, Keyword::Run | Keyword::Copy | Keyword::Add) {
+            for marker in heredoc_markers(rest, self.file.escape) {
+                match self.heredoc_body(&marker) {
+                    Ok(heredoc) => heredocs.push(heredoc),
+                    Err(message) => {
+                        self.error(logical.first_line, logical.keyword_column, message);
+                        return None;
+                    }
+                }
+                last_line = self.pos;
+            }
+        }
+        let end_text = self.lines.get(last_line - 1).copied().unwrap_or("");
+        let span = Span::new(
+            logical.first_line,
+            logical.keyword_column,
+            last_line,
+            end_text.chars().count() + 1,
+        );
+        match build(keyword, rest, self.file.escape, span, heredocs) {
+            Ok(instruction) => Some(instruction),
+            Err(message) => {
+                self.error(logical.first_line, logical.keyword_column, message);
+                None
+            }
+        }
+    }
+
+    /// Reads a heredoc body up to its delimiter line.
+    fn heredoc_body(&mut self, marker: &HeredocMarker) -> Result<Heredoc, String> {
+        let body_line = self.pos + 1;
+        let mut body = String::new();
+        while let Some(line) = self.lines.get(self.pos) {
+            self.pos += 1;
+            let candidate = if marker.strip_tabs {
+                line.trim_start_matches('\t')
+            } else {
+                line
+            };
+            if candidate == marker.name {
+                return Ok(Heredoc {
+                    name: marker.name.clone(),
+                    strip_tabs: marker.strip_tabs,
+                    quoted: marker.quoted,
+                    body,
+                    body_line,
+                });
+            }
+            body.push_str(candidate);
+            body.push('\n');
+        }
+        Err(format!(
+            "heredoc `{}` is not terminated: no line `{}` before the end of the file",
+            marker.name, marker.name
+        ))
+    }
+
+    /// Splits the instructions into stages and checks what may come before the first FROM.
+    fn stages(&mut self) {
+        let mut stages: Vec<Stage> = Vec::new();
+        let mut misplaced = Vec::new();
+        for (i, inst) in self.file.instructions.iter().enumerate() {
+            if let Args::From { alias, .. } = &inst.args {
+                if let Some(prev) = stages.last_mut() {
+                    prev.end = i;
+                }
+                stages.push(Stage {
+                    index: stages.len(),
+                    name: alias.as_ref().map(|a| a.to_ascii_lowercase()),
+                    from: i,
+                    end: self.file.instructions.len(),
+                });
+            } else if stages.is_empty() && inst.keyword != Keyword::Arg {
+                misplaced.push((inst.span, inst.keyword));
+            }
+        }
+        for (span, keyword) in misplaced {
+            self.error(
+                span.line,
+                span.column,
+                format!(
+                    "`{}` before the first FROM: only ARG may come before FROM",
+                    keyword.as_str()
+                ),
+            );
+        }
+        if stages.is_empty() && !self.file.instructions.is_empty() {
+            self.error(
+                1,
+                1,
+                "no FROM instruction: the file has no build stage".into(),
+            );
+        }
+        self.file.stages = stages;
+    }
+
+    fn error(&mut self, line: usize, column: usize, message: String) {
+        let len = self
+            .lines
+            .get(line.saturating_sub(1))
+            .map_or(0, |l| l.chars().count());
+        self.file.errors.push(ParseError {
+            span: Span::new(line, column, line, len.max(column) + 1),
+            message,
+        });
+    }
+}
+
+/// `# name=value` if `line` is a known parser directive.
+fn directive(line: &str) -> Option<(String, String)> {
+    let body = line.trim_start().strip_prefix('#')?;
+    let (name, value) = body.split_once('=')?;
+    let name = name.trim().to_ascii_lowercase();
+    if !DIRECTIVES.contains(&name.as_str()) {
+        return None;
+    }
+    Some((name, value.trim().to_string()))
+}
+
+/// The column (1-based, in characters) of byte offset `byte` in `line`.
+fn char_column(line: &str, byte: usize) -> usize {
+    line[..byte.min(line.len())].chars().count() + 1
+}
+
+/// Removes a trailing line continuation (escape then optional blanks), as BuildKit does.
+fn strip_continuation(line: &str, escape: char) -> (&str, bool) {
+    let trimmed = line.trim_end_matches([' ', '\t']);
+    match trimmed.strip_suffix(escape) {
+        Some(content) => (content, true),
+        None => (line, false),
+    }
+}
+
+/// The first word and the text after it.
+fn split_keyword(text: &str) -> (&str, &str) {
+    let text = text.trim_start();
+    match text.find(|c: char| c.is_whitespace()) {
+        Some(end) => (&text[..end], text[end..].trim_start()),
+        None => (text, ""),
+    }
+}
+
+struct HeredocMarker {
+    name: String,
+    strip_tabs: bool,
+    quoted: bool,
+}
+
+/// Heredoc markers (`<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`) in an instruction's text, in order.
+/// Markers inside quotes are not heredocs.
+fn heredoc_markers(text: &str, escape: char) -> Vec<HeredocMarker> {
+    let mut markers = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    let mut quote: Option<char> = None;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == escape && quote != Some('\'') {
+            i += 2;
+            continue;
+        }
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '<'
+                && chars.get(i + 1) == Some(&'<')
+                && chars.get(i + 2) != Some(&'<') =>
+            {
+                if let Some((marker, next)) = heredoc_marker(&chars, i + 2) {
+                    markers.push(marker);
+                    i = next;
+                    continue;
+                }
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    markers
+}
+
+fn heredoc_marker(chars: &[char], mut i: usize) -> Option<(HeredocMarker, usize)> {
+    let strip_tabs = chars.get(i) == Some(&'-');
+    if strip_tabs {
+        i += 1;
+    }
+    let open = match chars.get(i) {
+        Some(q @ ('"' | '\'')) => {
+            i += 1;
+            Some(*q)
+        }
+        _ => None,
+    };
+    let start = i;
+    while i < chars.len() && is_heredoc_word_char(chars[i]) {
+        i += 1;
+    }
+    if i == start || chars[start].is_ascii_digit() {
+        return None;
+    }
+    let name: String = chars[start..i].iter().collect();
+    if let Some(q) = open {
+        if chars.get(i) != Some(&q) {
+            return None;
+        }
+        i += 1;
+    }
+    Some((
+        HeredocMarker {
+            name,
+            strip_tabs,
+            quoted: open.is_some(),
+        },
+        i,
+    ))
+}
+
+/// Characters a heredoc delimiter may contain (a shell word without metacharacters).
+fn is_heredoc_word_char(c: char) -> bool {
+    !c.is_whitespace()
+        && !matches!(
+            c,
+            '"' | '\'' | '<' | '>' | '|' | '&' | ';' | '(' | ')' | '$' | '`' | '\\'
+        )
+}
+
+/// Splits on unquoted whitespace, keeping quotes and escapes in the words (BuildKit's
+/// `parseWords`).
+pub(crate) fn split_words(text: &str, escape: char) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars();
+    let mut in_word = false;
+    while let Some(c) = chars.next() {
+        if c == escape {
+            word.push(c);
+            if let Some(next) = chars.next() {
+                word.push(next);
+            }
+            in_word = true;
+            continue;
+        }
+        match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+                word.push(c);
+            }
+            None if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            None => {
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                }
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+/// Removes quotes and processes escapes, without expanding variables.
+pub(crate) fn unquote(word: &str, escape: char) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut quote: Option<char> = None;
+    let mut chars = word.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some('\'') => {
+                if c == '\'' {
+                    quote = None;
+                } else {
+                    out.push(c);
+                }
+            }
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                } else if c == escape {
+                    match chars.peek() {
+                        Some(&n) if n == '"' || n == escape || n == '$' => {
+                            out.push(n);
+                            chars.next();
+                        }
+                        _ => out.push(c),
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            None => {
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                } else if c == escape {
+                    if let Some(n) = chars.next() {
+                        // `\$` stays escaped so that variable expansion leaves it alone.
+                        if n == '$' {
+                            out.push(c);
+                        }
+                        out.push(n);
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Leading `--name[=value]` flags; returns them and the remaining text.
+fn take_flags(rest: &str, escape: char) -> (Vec<Flag>, &str) {
+    let mut flags = Vec::new();
+    let mut remaining = rest.trim_start();
+    loop {
+        if !remaining.starts_with("--") {
+            return (flags, remaining);
+        }
+        let word_end = word_end(remaining, escape);
+        let word = &remaining[..word_end];
+        remaining = remaining[word_end..].trim_start();
+        if word == "--" {
+            return (flags, remaining);
+        }
+        let body = &word[2..];
+        let flag = match body.split_once('=') {
+            Some((name, value)) => Flag {
+                name: name.to_string(),
+                value: Some(unquote(value, escape)),
+            },
+            None => Flag {
+                name: body.to_string(),
+                value: None,
+            },
+        };
+        flags.push(flag);
+    }
+}
+
+/// Byte offset where the first (quote-aware) word of `text` ends.
+fn word_end(text: &str, escape: char) -> usize {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        if c == escape && quote != Some('\'') {
+            escaped = true;
+            continue;
+        }
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c.is_whitespace() => return i,
+            None => {}
+        }
+    }
+    text.len()
+}
+
+/// `["a", "b"]` as a list of strings, if `text` is a JSON array of strings.
+fn json_array(text: &str) -> Option<Vec<String>> {
+    let t = text.trim();
+    if !t.starts_with('[') {
+        return None;
+    }
+    serde_json::from_str::<Vec<String>>(t).ok()
+}
+
+fn command(text: &str) -> Command {
+    match json_array(text) {
+        Some(items) => Command::Exec(items),
+        None => Command::Shell(text.to_string()),
+    }
+}
+
+/// ENV/LABEL pairs: `k=v k2="v 2"`, or the legacy `ENV k v w`.
+fn key_values(keyword: Keyword, text: &str, escape: char) -> Result<Vec<KeyValue>, String> {
+    let words = split_words(text, escape);
+    let Some(first) = words.first() else {
+        return Err(format!("{} needs at least one argument", keyword.as_str()));
+    };
+    if !first.contains('=') {
+        let (key, value) = split_keyword(text);
+        if value.is_empty() && keyword == Keyword::Env {
+            return Err(format!("ENV {key} needs a value: write `ENV {key}=value`"));
+        }
+        return Ok(vec![KeyValue {
+            key: unquote(key, escape),
+            value: unquote(value, escape),
+        }]);
+    }
+    words
+        .iter()
+        .map(|w| match w.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok(KeyValue {
+                key: unquote(k, escape),
+                value: unquote(v, escape),
+            }),
+            _ => Err(format!(
+                "{} expects name=value pairs; `{w}` has no name or no `=`",
+                keyword.as_str()
+            )),
+        })
+        .collect()
+}
+
+fn arg_decls(text: &str, escape: char) -> Result<Vec<ArgDecl>, String> {
+    let words = split_words(text, escape);
+    if words.is_empty() {
+        return Err("ARG needs a name".into());
+    }
+    Ok(words
+        .iter()
+        .map(|w| match w.split_once('=') {
+            Some((name, value)) => ArgDecl {
+                name: name.to_string(),
+                default: Some(unquote(value, escape)),
+            },
+            None => ArgDecl {
+                name: w.to_string(),
+                default: None,
+            },
+        })
+        .collect())
+}
+
+fn list(text: &str, escape: char) -> Vec<String> {
+    match json_array(text) {
+        Some(items) => items,
+        None => split_words(text, escape)
+            .iter()
+            .map(|w| unquote(w, escape))
+            .collect(),
+    }
+}
+
+/// Builds a typed instruction from its keyword and argument text.
+fn build(
+    keyword: Keyword,
+    text: &str,
+    escape: char,
+    span: Span,
+    heredocs: Vec<Heredoc>,
+) -> Result<Instruction, String> {
+    let takes_flags = matches!(
+        keyword,
+        Keyword::From | Keyword::Run | Keyword::Copy | Keyword::Add | Keyword::Healthcheck
+    );
+    let (flags, rest) = if takes_flags {
+        take_flags(text, escape)
+    } else {
+        (Vec::new(), text)
+    };
+    let rest = rest.trim_end();
+    // BuildKit and buildah accept an empty RUN, CMD or ENTRYPOINT.
+    let needs_args = !matches!(keyword, Keyword::Cmd | Keyword::Entrypoint | Keyword::Run);
+    if needs_args && rest.is_empty() {
+        return Err(format!("{} needs arguments", keyword.as_str()));
+    }
+    let args = match keyword {
+        Keyword::From => {
+            let words = split_words(rest, escape);
+            match words.as_slice() {
+                [image] => Args::From {
+                    image: image.clone(),
+                    alias: None,
+                },
+                [image, as_, name] if as_.eq_ignore_ascii_case("as") => Args::From {
+                    image: image.clone(),
+                    alias: Some(name.clone()),
+                },
+                _ => return Err("FROM takes an image and optionally `AS name`".into()),
+            }
+        }
+        Keyword::Run => Args::Run(command(rest)),
+        Keyword::Cmd => Args::Cmd(command(rest)),
+        Keyword::Entrypoint => Args::Entrypoint(command(rest)),
+        Keyword::Shell => match json_array(rest) {
+            Some(items) if !items.is_empty() => Args::Shell(items),
+            _ => {
+                return Err(
+                    "SHELL requires a JSON array, e.g. SHELL [\"/bin/bash\", \"-c\"]".into(),
+                )
+            }
+        },
+        Keyword::Env => Args::Env(key_values(keyword, rest, escape)?),
+        Keyword::Label => Args::Label(key_values(keyword, rest, escape)?),
+        Keyword::Arg => Args::Arg(arg_decls(rest, escape)?),
+        Keyword::Copy | Keyword::Add => {
+            let mut items = list(rest, escape);
+            if items.len() < 2 {
+                return Err(format!(
+                    "{} needs at least one source and a destination",
+                    keyword.as_str()
+                ));
+            }
+            let dest = items.pop().unwrap_or_default();
+            if keyword == Keyword::Copy {
+                Args::Copy {
+                    sources: items,
+                    dest,
+                }
+            } else {
+                Args::Add {
+                    sources: items,
+                    dest,
+                }
+            }
+        }
+        Keyword::Expose => Args::Expose(list(rest, escape)),
+        Keyword::User => Args::User(rest.to_string()),
+        Keyword::Workdir => Args::Workdir(rest.to_string()),
+        Keyword::Volume => Args::Volume(list(rest, escape)),
+        Keyword::Stopsignal => Args::Stopsignal(rest.to_string()),
+        Keyword::Maintainer => Args::Maintainer(rest.to_string()),
+        Keyword::Healthcheck => {
+            let (word, cmd) = split_keyword(rest);
+            if word.eq_ignore_ascii_case("NONE") {
+                Args::Healthcheck(None)
+            } else if word.eq_ignore_ascii_case("CMD") && !cmd.is_empty() {
+                Args::Healthcheck(Some(command(cmd)))
+            } else {
+                return Err("HEALTHCHECK takes `NONE` or `CMD command`".into());
+            }
+        }
+        Keyword::Onbuild => {
+            let (word, inner_rest) = split_keyword(rest);
+            let inner = Keyword::parse(word)
+                .ok_or_else(|| format!("unknown instruction `{word}` after ONBUILD"))?;
+            if matches!(
+                inner,
+                Keyword::Onbuild | Keyword::From | Keyword::Maintainer
+            ) {
+                return Err(format!("ONBUILD {} is not allowed", inner.as_str()));
+            }
+            Args::Onbuild(Box::new(build(
+                inner,
+                inner_rest,
+                escape,
+                span,
+                Vec::new(),
+            )?))
+        }
+    };
+    Ok(Instruction {
+        keyword,
+        span,
+        flags,
+        rest: rest.to_string(),
+        args,
+        heredocs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(src: &str) -> Instruction {
+        let file = parse(src);
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        file.instructions.last().cloned().expect("an instruction")
+    }
+
+    #[test]
+    fn continuation_with_comments_and_blank_lines() {
+        let src = "FROM alpine\nRUN apk add \\\n  # a comment\n\n  curl \\\n  git\nUSER app\n";
+        let file = parse(src);
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        let run = &file.instructions[1];
+        assert_eq!(run.rest, "apk add   curl   git");
+        assert_eq!(run.span, Span::new(2, 1, 6, 6));
+        assert_eq!(file.instructions[2].span.line, 7);
+        assert!(file
+            .comments
+            .iter()
+            .any(|c| c.line == 3 && c.inside_instruction));
+    }
+
+    #[test]
+    fn continuation_allows_trailing_blanks_after_escape() {
+        let run = one("FROM a\nRUN echo a \\  \n  b\n");
+        assert_eq!(run.rest, "echo a   b");
+    }
+
+    #[test]
+    fn windows_escape_directive() {
+        let src = "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN dir c:\\ `\n  && echo hi\nCOPY . C:\\app\\\n";
+        let file = parse(src);
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        assert_eq!(file.escape, '`');
+        assert_eq!(file.instructions.len(), 3);
+        assert_eq!(file.instructions[1].rest, "dir c:\\   && echo hi");
+        match &file.instructions[2].args {
+            Args::Copy { dest, .. } => assert_eq!(dest, "C:\\app\\"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn directives_only_at_the_top() {
+        let file = parse("FROM a\n# escape=`\nRUN echo \\\n  b\n");
+        assert_eq!(file.escape, '\\');
+        assert!(file.directives.is_empty());
+        assert_eq!(file.instructions.len(), 2);
+        let file = parse("# syntax=docker/dockerfile:1\n# check=skip=all\nFROM a\n");
+        assert_eq!(file.directives.len(), 2);
+        assert!(file.comments.is_empty());
+    }
+
+    #[test]
+    fn heredocs_several_per_instruction() {
+        let src = "FROM a\nCOPY <<EOF1 <<-\"EOF2\" /dest/\nhello\nEOF1\n\tworld $X\n\tEOF2\nRUN <<EOF\nset -e\napt-get update\nEOF\n";
+        let file = parse(src);
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        let copy = &file.instructions[1];
+        assert_eq!(copy.heredocs.len(), 2);
+        assert_eq!(copy.heredocs[0].body, "hello\n");
+        assert!(!copy.heredocs[0].quoted);
+        assert_eq!(copy.heredocs[1].body, "world $X\n");
+        assert!(copy.heredocs[1].quoted && copy.heredocs[1].strip_tabs);
+        assert_eq!(copy.span.end_line, 6);
+        let run = &file.instructions[2];
+        assert_eq!(run.heredocs[0].body, "set -e\napt-get update\n");
+        assert_eq!(run.heredocs[0].body_line, 8);
+        assert_eq!(run.span, Span::new(7, 1, 10, 4));
+    }
+
+    #[test]
+    fn heredoc_body_is_not_parsed_as_instructions() {
+        let file = parse("FROM a\nRUN <<EOF\nFROM not-an-instruction\nUSER root\nEOF\nUSER app\n");
+        assert!(file.errors.is_empty());
+        assert_eq!(file.instructions.len(), 3);
+        assert_eq!(file.stages.len(), 1);
+    }
+
+    #[test]
+    fn heredoc_names_with_dots_and_fd_prefixes() {
+        let src = "FROM a\nCOPY <<robots.txt /x/\nUser-agent: *\nrobots.txt\nRUN cat /proc/self/fd/5 5<<F1 > out\nbody\nF1\nUSER app\n";
+        let file = parse(src);
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        assert_eq!(file.instructions[1].heredocs[0].name, "robots.txt");
+        assert_eq!(file.instructions[2].heredocs[0].body, "body\n");
+        assert_eq!(file.instructions.len(), 4);
+    }
+
+    #[test]
+    fn quoted_heredoc_marker_is_not_a_heredoc() {
+        let run = one("FROM a\nRUN echo '<<EOF' \"<<X\"\n");
+        assert!(run.heredocs.is_empty());
+    }
+
+    #[test]
+    fn unterminated_heredoc_is_an_error_and_parsing_goes_on() {
+        let file = parse("FROM a\nRUN <<EOF\necho hi\n");
+        assert_eq!(file.errors.len(), 1);
+        assert_eq!(file.errors[0].span.line, 2);
+        assert!(file.errors[0].message.contains("not terminated"));
+    }
+
+    #[test]
+    fn exec_and_shell_forms() {
+        assert_eq!(
+            one("FROM a\nCMD [\"nginx\", \"-g\", \"daemon off;\"]").command(),
+            Some(&Command::Exec(vec![
+                "nginx".into(),
+                "-g".into(),
+                "daemon off;".into()
+            ]))
+        );
+        // Not valid JSON: shell form, as BuildKit does.
+        assert_eq!(
+            one("FROM a\nCMD [nginx, -g]").command(),
+            Some(&Command::Shell("[nginx, -g]".into()))
+        );
+        assert_eq!(
+            one("FROM a\nENTRYPOINT /bin/sh -c 'x'").command(),
+            Some(&Command::Shell("/bin/sh -c 'x'".into()))
+        );
+    }
+
+    #[test]
+    fn buildkit_flags() {
+        let run = one("FROM a\nRUN --mount=type=cache,target=/root/.cache --network=none --security=insecure pip install x\n");
+        assert_eq!(run.flags.len(), 3);
+        assert_eq!(
+            run.flag("mount").and_then(|f| f.value.as_deref()),
+            Some("type=cache,target=/root/.cache")
+        );
+        assert_eq!(run.rest, "pip install x");
+        let copy = one("FROM a\nCOPY --link --chmod=0755 --from=build /out /usr/bin/\n");
+        assert_eq!(copy.flag("link").map(|f| f.value.clone()), Some(None));
+        assert_eq!(
+            copy.flag("chmod").and_then(|f| f.value.as_deref()),
+            Some("0755")
+        );
+        let from = one("FROM --platform=$BUILDPLATFORM golang:1.22 AS build\n");
+        assert_eq!(
+            from.args,
+            Args::From {
+                image: "golang:1.22".into(),
+                alias: Some("build".into())
+            }
+        );
+    }
+
+    #[test]
+    fn stages_and_names() {
+        let file = parse(
+            "ARG V=1\nFROM golang AS Build\nRUN make\nFROM scratch\nCOPY --from=build /a /a\n",
+        );
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        assert_eq!(file.stages.len(), 2);
+        assert_eq!(file.stages[0].name.as_deref(), Some("build"));
+        assert_eq!(file.stages[0].body(), 2..3);
+        assert_eq!(file.stages[1].from, 3);
+        assert_eq!(file.stages[1].end, 5);
+    }
+
+    #[test]
+    fn env_label_and_arg_forms() {
+        match one("FROM a\nENV A=1 B=\"two words\" C='x y'\n").args {
+            Args::Env(kv) => {
+                assert_eq!(kv.len(), 3);
+                assert_eq!(kv[1].value, "two words");
+                assert_eq!(kv[2].value, "x y");
+            }
+            other => panic!("{other:?}"),
+        }
+        match one("FROM a\nENV PATH /usr/local/bin:$PATH\n").args {
+            Args::Env(kv) => assert_eq!(kv[0].value, "/usr/local/bin:$PATH"),
+            other => panic!("{other:?}"),
+        }
+        match one("FROM a\nLABEL org.opencontainers.image.title=\"x\" version=1\n").args {
+            Args::Label(kv) => assert_eq!(kv[0].key, "org.opencontainers.image.title"),
+            other => panic!("{other:?}"),
+        }
+        match one("ARG A B=2 C=\"3\"\nFROM a").args {
+            Args::From { .. } => {}
+            other => panic!("{other:?}"),
+        }
+        let file = parse("ARG A B=2 C=\"3\"\nFROM a");
+        match &file.instructions[0].args {
+            Args::Arg(decls) => {
+                assert_eq!(decls[0].default, None);
+                assert_eq!(decls[2].default.as_deref(), Some("3"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn onbuild_wraps_an_instruction() {
+        match one("FROM a\nONBUILD RUN make\n").args {
+            Args::Onbuild(inner) => assert_eq!(inner.keyword, Keyword::Run),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn healthcheck_forms() {
+        let hc = one("FROM a\nHEALTHCHECK --interval=5s CMD curl -f http://localhost/\n");
+        assert!(matches!(
+            hc.args,
+            Args::Healthcheck(Some(Command::Shell(_)))
+        ));
+        assert_eq!(hc.flags[0].name, "interval");
+        assert!(matches!(
+            one("FROM a\nHEALTHCHECK NONE").args,
+            Args::Healthcheck(None)
+        ));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_parsing_goes_on() {
+        let file = parse("FROM a\nFROBNICATE x\nRUN \\\n  echo\nFROM\nUSER app\n");
+        let lines: Vec<usize> = file.errors.iter().map(|e| e.span.line).collect();
+        assert_eq!(lines, vec![2, 5]);
+        assert!(file.errors[0].message.contains("FROBNICATE"));
+        assert_eq!(file.instructions.len(), 3);
+    }
+
+    #[test]
+    fn instruction_before_from_is_an_error() {
+        let file = parse("RUN echo\nFROM a\n");
+        assert_eq!(file.errors.len(), 1);
+        assert_eq!(file.errors[0].span.line, 1);
+    }
+
+    #[test]
+    fn lowercase_keywords_crlf_and_bom() {
+        let file = parse("\u{feff}from alpine\r\nrun echo \\\r\n  hi\r\n");
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        assert_eq!(file.instructions[1].rest, "echo   hi");
+    }
+
+    #[test]
+    fn indented_instruction_column() {
+        let file = parse("FROM a\n    RUN echo\n");
+        assert_eq!(file.instructions[1].span.column, 5);
+    }
+
+    #[test]
+    fn unquote_and_split_words() {
+        assert_eq!(
+            split_words("a \"b c\" 'd e'", '\\'),
+            vec!["a", "\"b c\"", "'d e'"]
+        );
+        assert_eq!(unquote("\"a\\\"b\"", '\\'), "a\"b");
+        assert_eq!(unquote("'a\\b'", '\\'), "a\\b");
+        assert_eq!(unquote("a\\ b", '\\'), "a b");
     }
 }
