@@ -4,4 +4,5 @@
 
 pub mod dockerfile;
 pub mod finding;
+pub mod image;
 pub mod rules;
