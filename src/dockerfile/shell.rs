@@ -1,0 +1,726 @@
+//! A small POSIX-shell reader for RUN commands: enough structure for lint rules to see which
+//! programs run with which arguments, and how they are piped. It is not a shell interpreter:
+//! no expansion is performed, words keep `$VAR` as written (quotes removed).
+
+use super::ast::{Args, Command, Dockerfile, Instruction, Keyword};
+
+/// One simple command: `FOO=1 apt-get install -y curl`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimpleCommand {
+    /// Leading `NAME=value` assignments.
+    pub assignments: Vec<(String, String)>,
+    /// The program and its arguments, quotes removed.
+    pub words: Vec<String>,
+    /// Absolute 1-based line in the Dockerfile where the command starts.
+    pub line: usize,
+    /// Index of the pipeline this command belongs to (within its script).
+    pub pipeline: usize,
+    /// Position in its pipeline (0 = first); a command after `|` has position ≥ 1.
+    pub position: usize,
+    /// Number of commands in its pipeline.
+    pub pipeline_len: usize,
+}
+
+impl SimpleCommand {
+    /// The program as written (`/usr/bin/apt-get` stays as it is).
+    pub fn program(&self) -> Option<&str> {
+        self.words.first().map(String::as_str)
+    }
+
+    /// The program's file name: `/usr/bin/apt-get` → `apt-get`.
+    pub fn program_name(&self) -> Option<&str> {
+        self.program().map(|p| p.rsplit('/').next().unwrap_or(p))
+    }
+
+    /// Whether the program is `name` (by file name).
+    pub fn is(&self, name: &str) -> bool {
+        self.program_name() == Some(name)
+    }
+
+    pub fn args(&self) -> &[String] {
+        self.words.get(1..).unwrap_or(&[])
+    }
+
+    /// Arguments that are not flags (do not start with `-`).
+    pub fn positional(&self) -> impl Iterator<Item = &str> {
+        self.args()
+            .iter()
+            .map(String::as_str)
+            .filter(|a| !a.starts_with('-'))
+    }
+
+    /// Whether any argument equals `arg`.
+    pub fn has_arg(&self, arg: &str) -> bool {
+        self.args().iter().any(|a| a == arg)
+    }
+
+    /// Whether a flag is present: `long` as `--long` or `--long=…`, `short` as `-s` alone or
+    /// within a bundle like `-qy`.
+    pub fn has_flag(&self, short: Option<char>, long: Option<&str>) -> bool {
+        self.args().iter().any(|a| {
+            if let Some(rest) = a.strip_prefix("--") {
+                long.is_some_and(|l| rest == l || rest.starts_with(&format!("{l}=")))
+            } else if let Some(rest) = a.strip_prefix('-') {
+                short.is_some_and(|s| {
+                    !rest.is_empty()
+                        && rest.chars().all(|c| c.is_ascii_alphanumeric())
+                        && rest.contains(s)
+                })
+            } else {
+                false
+            }
+        })
+    }
+
+    /// The first positional argument (a subcommand such as `install`), if any.
+    pub fn subcommand(&self) -> Option<&str> {
+        self.positional().next()
+    }
+
+    /// The command with wrappers removed: `sudo`, `env A=1`, `nohup`, `time`, `exec`,
+    /// `command`, `xargs`-less. Useful for rules that look past `sudo apt-get`.
+    pub fn unwrapped(&self) -> SimpleCommand {
+        let mut words: &[String] = &self.words;
+        loop {
+            let Some(first) = words.first() else { break };
+            let name = first.rsplit('/').next().unwrap_or(first);
+            match name {
+                "sudo" | "doas" | "nohup" | "time" | "exec" | "command" | "nice" => {
+                    words = &words[1..];
+                    // Skip the wrapper's own flags (`sudo -E -u app`).
+                    while let Some(w) = words.first() {
+                        if !w.starts_with('-') {
+                            break;
+                        }
+                        let takes_value = matches!(w.as_str(), "-u" | "-g" | "-n" | "-C");
+                        words = &words[1..];
+                        if takes_value && !words.is_empty() {
+                            words = &words[1..];
+                        }
+                    }
+                }
+                "env" => {
+                    words = &words[1..];
+                    while let Some(w) = words.first() {
+                        if w.starts_with('-') || is_assignment(w) {
+                            words = &words[1..];
+                        } else {
+                            break;
+                        }
+                    }
+                }
+                _ => break,
+            }
+        }
+        SimpleCommand {
+            words: words.to_vec(),
+            ..self.clone()
+        }
+    }
+}
+
+/// A parsed script: its simple commands in order, with pipeline structure.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Script {
+    pub commands: Vec<SimpleCommand>,
+}
+
+impl Script {
+    /// Commands (with wrappers such as `sudo` removed) whose program is `name`.
+    pub fn find<'a>(&'a self, name: &'a str) -> impl Iterator<Item = SimpleCommand> + 'a {
+        self.commands
+            .iter()
+            .map(SimpleCommand::unwrapped)
+            .filter(move |c| c.is(name))
+    }
+
+    /// The commands of pipeline `index`.
+    pub fn pipeline(&self, index: usize) -> impl Iterator<Item = &SimpleCommand> {
+        self.commands.iter().filter(move |c| c.pipeline == index)
+    }
+
+    /// Whether any pipeline has more than one command.
+    pub fn has_pipe(&self) -> bool {
+        self.commands.iter().any(|c| c.pipeline_len > 1)
+    }
+}
+
+const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"];
+
+/// The scripts a RUN instruction runs in a POSIX shell, with their starting lines:
+/// the shell-form command, and heredoc bodies that are fed to a shell. Exec form is one
+/// command. A heredoc fed to another program (`python3 <<EOF`, `cat <<EOF > f`) is data.
+pub fn run_script(inst: &Instruction) -> Option<Script> {
+    let Args::Run(command) = &inst.args else {
+        return None;
+    };
+    Some(command_script(command, inst))
+}
+
+/// The script of a shell- or exec-form command (RUN, CMD, ENTRYPOINT, HEALTHCHECK).
+pub fn command_script(command: &Command, inst: &Instruction) -> Script {
+    let line = inst.span.line;
+    match command {
+        Command::Exec(words) => Script {
+            commands: vec![SimpleCommand {
+                assignments: Vec::new(),
+                words: words.clone(),
+                line,
+                pipeline: 0,
+                position: 0,
+                pipeline_len: 1,
+            }],
+        },
+        Command::Shell(text) => {
+            let mut script = parse_script(text, line);
+            for heredoc in &inst.heredocs {
+                if heredoc_is_script(text, &heredoc.name, &heredoc.body) {
+                    let offset = script.commands.last().map_or(0, |c| c.pipeline + 1);
+                    let mut body = parse_script(&heredoc.body, heredoc.body_line);
+                    for c in &mut body.commands {
+                        c.pipeline += offset;
+                    }
+                    script.commands.extend(body.commands);
+                }
+            }
+            // `RUN <<EOF` alone parses as no command besides the heredoc.
+            script.commands.retain(|c| !c.words.is_empty());
+            script
+        }
+    }
+}
+
+/// Whether a heredoc's body is run by a shell: the instruction is only heredoc markers (BuildKit
+/// runs the body with the stage's shell, or its shebang), or a shell reads the heredoc.
+fn heredoc_is_script(text: &str, name: &str, body: &str) -> bool {
+    if let Some(shebang) = body.lines().next().and_then(|l| l.strip_prefix("#!")) {
+        let interpreter = shebang.split_whitespace().last().unwrap_or("");
+        let interpreter = interpreter.rsplit('/').next().unwrap_or(interpreter);
+        let program = shebang.split_whitespace().next().unwrap_or("");
+        let program = program.rsplit('/').next().unwrap_or(program);
+        return SHELLS.contains(&interpreter) || SHELLS.contains(&program);
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let is_marker = |w: &str| {
+        w.trim_start_matches(|c: char| c.is_ascii_digit())
+            .starts_with("<<")
+    };
+    if words.iter().all(|w| is_marker(w)) {
+        return true;
+    }
+    // `bash <<EOF`, `sh -e <<EOF`: the marker follows a shell program.
+    words
+        .iter()
+        .position(|w| is_marker(w) && w.contains(name))
+        .is_some_and(|i| {
+            words[..i]
+                .iter()
+                .rev()
+                .find(|w| !w.starts_with('-'))
+                .is_some_and(|p| SHELLS.contains(&p.rsplit('/').next().unwrap_or(p)))
+        })
+}
+
+/// The SHELL in effect for instruction `index` (default `/bin/sh -c`).
+pub fn shell_at(file: &Dockerfile, index: usize) -> Vec<String> {
+    let stage_start = file
+        .stages
+        .iter()
+        .rev()
+        .find(|s| s.from <= index)
+        .map_or(0, |s| s.from);
+    file.instructions[stage_start..index]
+        .iter()
+        .rev()
+        .find_map(|i| match &i.args {
+            Args::Shell(s) if i.keyword == Keyword::Shell => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()])
+}
+
+/// Whether a SHELL runs a POSIX shell (rules about shell syntax only apply then).
+pub fn is_posix_shell(shell: &[String]) -> bool {
+    shell.first().is_some_and(|p| {
+        let name = p.rsplit(['/', '\\']).next().unwrap_or(p);
+        SHELLS.contains(&name)
+    })
+}
+
+fn is_assignment(word: &str) -> bool {
+    match word.split_once('=') {
+        Some((name, _)) => {
+            !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Token {
+    Word(String),
+    /// `|` or `|&`
+    Pipe,
+    /// `&&`, `||`, `;`, `&`, newline, `(`, `)`, `;;`
+    Separator,
+}
+
+/// Parses shell text; `first_line` is the absolute line of its first line.
+pub fn parse_script(text: &str, first_line: usize) -> Script {
+    let mut script = Script::default();
+    let mut pipelines: Vec<Vec<SimpleCommand>> = Vec::new();
+    let mut pipeline: Vec<SimpleCommand> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut current_line = first_line;
+    let mut substitutions: Vec<(String, usize)> = Vec::new();
+    let tokens = tokenize(text, first_line, &mut substitutions);
+    let flush_command =
+        |current: &mut Vec<String>, pipeline: &mut Vec<SimpleCommand>, line: usize| {
+            if let Some(cmd) = simple_command(std::mem::take(current), line) {
+                pipeline.push(cmd);
+            }
+        };
+    for (token, line) in tokens {
+        match token {
+            Token::Word(w) => {
+                if current.is_empty() {
+                    current_line = line;
+                }
+                current.push(w);
+            }
+            Token::Pipe => flush_command(&mut current, &mut pipeline, current_line),
+            Token::Separator => {
+                flush_command(&mut current, &mut pipeline, current_line);
+                if !pipeline.is_empty() {
+                    pipelines.push(std::mem::take(&mut pipeline));
+                }
+            }
+        }
+    }
+    flush_command(&mut current, &mut pipeline, current_line);
+    if !pipeline.is_empty() {
+        pipelines.push(pipeline);
+    }
+    for (text, line) in substitutions {
+        let inner = parse_script(&text, line);
+        let mut by_pipeline: Vec<Vec<SimpleCommand>> = Vec::new();
+        for c in inner.commands {
+            if by_pipeline.len() <= c.pipeline {
+                by_pipeline.resize(c.pipeline + 1, Vec::new());
+            }
+            by_pipeline[c.pipeline].push(c);
+        }
+        pipelines.extend(by_pipeline.into_iter().filter(|p| !p.is_empty()));
+    }
+    for (index, commands) in pipelines.into_iter().enumerate() {
+        let len = commands.len();
+        for (position, mut c) in commands.into_iter().enumerate() {
+            c.pipeline = index;
+            c.position = position;
+            c.pipeline_len = len;
+            script.commands.push(c);
+        }
+    }
+    script
+}
+
+/// Reserved words that may precede a command (`if apt-get …; then apt-get …; fi`).
+const PREFIX_WORDS: &[&str] = &[
+    "if", "then", "else", "elif", "do", "while", "until", "!", "{",
+];
+const END_WORDS: &[&str] = &["fi", "done", "esac", "}"];
+
+fn simple_command(mut words: Vec<String>, line: usize) -> Option<SimpleCommand> {
+    while words
+        .first()
+        .is_some_and(|w| PREFIX_WORDS.contains(&w.as_str()))
+    {
+        words.remove(0);
+    }
+    if words
+        .first()
+        .is_some_and(|w| END_WORDS.contains(&w.as_str()))
+    {
+        return None;
+    }
+    if words
+        .first()
+        .is_some_and(|w| w == "for" || w == "case" || w == "function")
+    {
+        return None;
+    }
+    let mut assignments = Vec::new();
+    while words.first().is_some_and(|w| is_assignment(w)) {
+        let w = words.remove(0);
+        let (k, v) = w.split_once('=').unwrap_or((&w, ""));
+        assignments.push((k.to_string(), v.to_string()));
+    }
+    if words.is_empty() && assignments.is_empty() {
+        return None;
+    }
+    Some(SimpleCommand {
+        assignments,
+        words,
+        line,
+        pipeline: 0,
+        position: 0,
+        pipeline_len: 1,
+    })
+}
+
+/// Splits shell text into words and operators, removing quotes, skipping comments and
+/// here-document bodies, and collecting `$(…)`/backtick substitutions for separate parsing.
+fn tokenize(text: &str, first_line: usize, subs: &mut Vec<(String, usize)>) -> Vec<(Token, usize)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut line = first_line;
+    let mut pending_heredocs: Vec<(String, bool)> = Vec::new();
+    let mut i = 0;
+    macro_rules! end_word {
+        () => {
+            if in_word {
+                tokens.push((Token::Word(std::mem::take(&mut word)), line));
+                in_word = false;
+            }
+        };
+    }
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' => {
+                match chars.get(i + 1) {
+                    Some('\n') => line += 1,
+                    Some(&n) => {
+                        word.push(n);
+                        in_word = true;
+                    }
+                    None => {}
+                }
+                i += 2;
+            }
+            '\'' => {
+                in_word = true;
+                i += 1;
+                while i < chars.len() && chars[i] != '\'' {
+                    if chars[i] == '\n' {
+                        line += 1;
+                    }
+                    word.push(chars[i]);
+                    i += 1;
+                }
+                i += 1;
+            }
+            '"' => {
+                in_word = true;
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    match chars[i] {
+                        '\\' if matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`')) => {
+                            word.push(chars[i + 1]);
+                            i += 2;
+                            continue;
+                        }
+                        '$' if chars.get(i + 1) == Some(&'(') => {
+                            let end = matching_paren(&chars, i + 2);
+                            let inner: String = chars[i + 2..end.min(chars.len())].iter().collect();
+                            word.extend(&chars[i..(end + 1).min(chars.len())]);
+                            subs.push((inner, line));
+                            i = end + 1;
+                            continue;
+                        }
+                        '\n' => line += 1,
+                        _ => {}
+                    }
+                    word.push(chars[i]);
+                    i += 1;
+                }
+                i += 1;
+            }
+            '`' => {
+                let start = i + 1;
+                let mut end = start;
+                while end < chars.len() && chars[end] != '`' {
+                    end += 1;
+                }
+                subs.push((chars[start..end.min(chars.len())].iter().collect(), line));
+                word.extend(&chars[i..(end + 1).min(chars.len())]);
+                in_word = true;
+                i = end + 1;
+            }
+            '$' if chars.get(i + 1) == Some(&'(') => {
+                let end = matching_paren(&chars, i + 2);
+                if chars.get(i + 2) != Some(&'(') {
+                    subs.push((chars[i + 2..end.min(chars.len())].iter().collect(), line));
+                }
+                word.extend(&chars[i..(end + 1).min(chars.len())]);
+                in_word = true;
+                i = end + 1;
+            }
+            '#' if !in_word => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            }
+            '\n' => {
+                end_word!();
+                tokens.push((Token::Separator, line));
+                line += 1;
+                i += 1;
+                for (delimiter, strip) in std::mem::take(&mut pending_heredocs) {
+                    // Skip the here-document body.
+                    while i < chars.len() {
+                        let end = chars[i..]
+                            .iter()
+                            .position(|&c| c == '\n')
+                            .map_or(chars.len(), |p| i + p);
+                        let body_line: String = chars[i..end].iter().collect();
+                        i = end + 1;
+                        line += 1;
+                        let candidate = if strip {
+                            body_line.trim_start_matches('\t')
+                        } else {
+                            &body_line
+                        };
+                        if candidate == delimiter {
+                            break;
+                        }
+                    }
+                }
+            }
+            ' ' | '\t' | '\r' => {
+                end_word!();
+                i += 1;
+            }
+            '|' => {
+                end_word!();
+                if chars.get(i + 1) == Some(&'|') {
+                    tokens.push((Token::Separator, line));
+                    i += 2;
+                } else {
+                    tokens.push((Token::Pipe, line));
+                    i += if chars.get(i + 1) == Some(&'&') { 2 } else { 1 };
+                }
+            }
+            '&' => {
+                end_word!();
+                if chars.get(i + 1) == Some(&'>') {
+                    // `&>file` redirect: skip operator and target word.
+                    i += 2;
+                    skip_redirect_target(&chars, &mut i);
+                    continue;
+                }
+                tokens.push((Token::Separator, line));
+                i += if chars.get(i + 1) == Some(&'&') { 2 } else { 1 };
+            }
+            ';' | '(' | ')' => {
+                end_word!();
+                tokens.push((Token::Separator, line));
+                i += 1;
+            }
+            '<' | '>' => {
+                // A redirect: drop the operator, its fd prefix and its target word.
+                if in_word && word.chars().all(|c| c.is_ascii_digit()) {
+                    word.clear();
+                    in_word = false;
+                }
+                end_word!();
+                if c == '<' && chars.get(i + 1) == Some(&'<') && chars.get(i + 2) != Some(&'<') {
+                    i += 2;
+                    let strip = chars.get(i) == Some(&'-');
+                    if strip {
+                        i += 1;
+                    }
+                    let start = i;
+                    skip_redirect_target(&chars, &mut i);
+                    let raw: String = chars[start..i].iter().collect();
+                    let delimiter: String = raw
+                        .trim()
+                        .chars()
+                        .filter(|c| *c != '\'' && *c != '"' && *c != '\\')
+                        .collect();
+                    if !delimiter.is_empty() {
+                        pending_heredocs.push((delimiter, strip));
+                    }
+                    continue;
+                }
+                while i < chars.len() && matches!(chars[i], '<' | '>' | '&' | '|') {
+                    i += 1;
+                }
+                skip_redirect_target(&chars, &mut i);
+            }
+            _ => {
+                word.push(c);
+                in_word = true;
+                i += 1;
+            }
+        }
+    }
+    end_word!();
+    tokens
+}
+
+/// Advances past blanks and one word (a redirect's target).
+fn skip_redirect_target(chars: &[char], i: &mut usize) {
+    while *i < chars.len() && matches!(chars[*i], ' ' | '\t') {
+        *i += 1;
+    }
+    let mut quote: Option<char> = None;
+    while *i < chars.len() {
+        let c = chars[*i];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '<' | '>') => {
+                return
+            }
+            None => {}
+        }
+        *i += 1;
+    }
+}
+
+/// Index of the `)` closing a `$(` whose content starts at `from` (or the end of input).
+fn matching_paren(chars: &[char], from: usize) -> usize {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut i = from;
+    while i < chars.len() {
+        let c = chars[i];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '\\' => i += 1,
+                '(' => depth += 1,
+                ')' if depth == 0 => return i,
+                ')' => depth -= 1,
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    chars.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dockerfile::parse;
+
+    fn words(script: &Script) -> Vec<Vec<&str>> {
+        script
+            .commands
+            .iter()
+            .map(|c| c.words.iter().map(String::as_str).collect())
+            .collect()
+    }
+
+    #[test]
+    fn lists_and_pipelines() {
+        let s = parse_script(
+            "apt-get update && apt-get install -y curl || true; curl -sL https://x | sh -",
+            1,
+        );
+        assert_eq!(
+            words(&s),
+            vec![
+                vec!["apt-get", "update"],
+                vec!["apt-get", "install", "-y", "curl"],
+                vec!["true"],
+                vec!["curl", "-sL", "https://x"],
+                vec!["sh", "-"],
+            ]
+        );
+        assert!(s.has_pipe());
+        assert_eq!(s.commands[4].position, 1);
+        assert_eq!(s.commands[4].pipeline, s.commands[3].pipeline);
+        assert_ne!(s.commands[1].pipeline, s.commands[0].pipeline);
+    }
+
+    #[test]
+    fn quotes_assignments_and_redirects() {
+        let s = parse_script(
+            "DEBIAN_FRONTEND=noninteractive apt-get install -y 'a b' \"c\" > /dev/null 2>&1",
+            1,
+        );
+        assert_eq!(
+            s.commands[0].assignments,
+            vec![("DEBIAN_FRONTEND".into(), "noninteractive".into())]
+        );
+        assert_eq!(
+            words(&s),
+            vec![vec!["apt-get", "install", "-y", "a b", "c"]]
+        );
+        assert!(!s.has_pipe());
+    }
+
+    #[test]
+    fn substitutions_and_control_flow() {
+        let s = parse_script("if [ -f x ]; then echo $(curl -s https://x | sh); fi", 1);
+        let w = words(&s);
+        assert!(w.contains(&vec!["[", "-f", "x", "]"]));
+        assert!(w.contains(&vec!["curl", "-s", "https://x"]));
+        assert!(w.contains(&vec!["sh"]));
+        assert!(s.has_pipe());
+    }
+
+    #[test]
+    fn flags_and_wrappers() {
+        let s = parse_script(
+            "sudo -E apt-get install -qy --no-install-recommends curl=7.0",
+            1,
+        );
+        let c = s.find("apt-get").next().expect("apt-get");
+        assert!(c.has_flag(Some('y'), Some("yes")));
+        assert!(c.has_flag(None, Some("no-install-recommends")));
+        assert!(!c.has_flag(Some('x'), None));
+        assert_eq!(c.subcommand(), Some("install"));
+        assert_eq!(
+            c.positional().collect::<Vec<_>>(),
+            vec!["install", "curl=7.0"]
+        );
+    }
+
+    #[test]
+    fn nested_heredoc_body_is_skipped() {
+        let s = parse_script(
+            "cat <<EOF > /etc/x\napt-get install foo\nEOF\necho done\n",
+            10,
+        );
+        assert_eq!(words(&s), vec![vec!["cat"], vec!["echo", "done"]]);
+        assert_eq!(s.commands[1].line, 13);
+    }
+
+    #[test]
+    fn run_heredoc_is_a_script_with_lines() {
+        let file =
+            parse("FROM a\nRUN <<EOF\nset -e\napt-get update\napt-get install -y curl\nEOF\n");
+        let script = run_script(&file.instructions[1]).expect("RUN");
+        assert_eq!(script.commands.len(), 3);
+        assert_eq!(script.commands[2].line, 5);
+    }
+
+    #[test]
+    fn heredoc_fed_to_another_program_is_data() {
+        let file = parse("FROM a\nRUN python3 <<EOF\nimport os\nos.system('sudo x')\nEOF\nRUN cat <<EOF > /x\nsudo rm -rf /\nEOF\nRUN bash <<EOF\nsudo true\nEOF\n");
+        let py = run_script(&file.instructions[1]).expect("RUN");
+        assert_eq!(words(&py), vec![vec!["python3"]]);
+        let cat = run_script(&file.instructions[2]).expect("RUN");
+        assert_eq!(words(&cat), vec![vec!["cat"]]);
+        let bash = run_script(&file.instructions[3]).expect("RUN");
+        assert!(words(&bash).contains(&vec!["sudo", "true"]));
+    }
+
+    #[test]
+    fn shell_at_follows_shell_instructions_per_stage() {
+        let file = parse("FROM a\nSHELL [\"pwsh\", \"-c\"]\nRUN x\nFROM b\nRUN y\n");
+        assert!(!is_posix_shell(&shell_at(&file, 2)));
+        assert!(is_posix_shell(&shell_at(&file, 4)));
+    }
+}
