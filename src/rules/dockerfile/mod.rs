@@ -2,5 +2,17 @@
 
 use super::Rule;
 
+mod pc1001_allowed_registries;
+mod pc1002_no_latest_tag;
+mod pc1003_require_digest;
+mod pc1004_non_root_user;
+mod pc1005_unresolved_image_reference;
+
 /// Every Dockerfile rule, ordered by code.
-pub static ALL: &[&Rule] = &[];
+pub static ALL: &[&Rule] = &[
+    &pc1001_allowed_registries::RULE,
+    &pc1002_no_latest_tag::RULE,
+    &pc1003_require_digest::RULE,
+    &pc1004_non_root_user::RULE,
+    &pc1005_unresolved_image_reference::RULE,
+];

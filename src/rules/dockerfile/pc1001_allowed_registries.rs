@@ -1,0 +1,216 @@
+// This rule sets every field of `Rule`, so `declare_rule!`'s `..Rule::DEFAULT` is a no-op.
+#![allow(clippy::needless_update)]
+
+use super::pc1005_unresolved_image_reference::{describe, parsed_reference};
+use crate::finding::Severity;
+use crate::image::glob_matches;
+use crate::rules::{Check, Diagnostics, DockerfileContext, OptionKind, OptionSpec};
+
+crate::declare_rule! {
+    /// Image pulled from a registry or repository the policy does not allow.
+    ///
+    /// Every image the Dockerfile uses (`FROM`, `COPY --from=<image>`,
+    /// `RUN --mount=…,from=<image>`) is normalised the way Docker normalises it (`nginx` is
+    /// `docker.io/library/nginx`, `index.docker.io` is `docker.io`, host names are compared
+    /// lower-case) and its name, `registry/repository` without tag or digest, is matched against
+    /// the policy's globs:
+    ///
+    /// - `*` matches within one path segment, `**` matches any number of whole segments
+    ///   (`ghcr.io/acme/**` admits `ghcr.io/acme/app` but not `ghcr.io/acme-evil/app` nor
+    ///   `ghcr.io.evil.com/acme/app`);
+    /// - a `deny` match always fires, even if an `allow` pattern matches too;
+    /// - with no `allow` option every registry is allowed; an explicitly empty `allow: []`
+    ///   allows none (the gate fails closed).
+    ///
+    /// Stage names and `scratch` are not images. Images whose variables cannot be resolved, or
+    /// that are not valid references, are reported by `PC1005` instead.
+    ///
+    /// ## Why
+    /// Where base images come from decides who can put code into your build. An allow list
+    /// keeps builds on registries you mirror, scan and trust; a deny list blocks known-bad
+    /// sources. Patterns match the normalised name, so `nginx`, `library/nginx` and
+    /// `docker.io/library/nginx` cannot be used to sidestep each other.
+    ///
+    /// ## Example
+    /// With `allow: ["registry.example.com/**"]`:
+    /// ```dockerfile
+    /// FROM node:22
+    /// ```
+    /// Pull the image through your registry instead:
+    /// ```dockerfile
+    /// FROM registry.example.com/mirror/node:22
+    /// ```
+    ///
+    /// ## Options
+    /// - `allow` (list of globs): names images may have. Absent: everything is allowed.
+    /// - `deny` (list of globs): names images must not have; beats `allow`.
+    pub static RULE = Rule {
+        id: "PC1001",
+        name: "allowed-registries",
+        severity: Severity::High,
+        aliases: &["DL3026"],
+        options: &[
+            OptionSpec {
+                name: "allow",
+                kind: OptionKind::GlobList,
+                doc: "Globs over `registry/repository` that images may match (absent: all allowed).",
+            },
+            OptionSpec {
+                name: "deny",
+                kind: OptionKind::GlobList,
+                doc: "Globs over `registry/repository` that images must not match; deny beats allow.",
+            },
+        ],
+        check: Check::Dockerfile(check),
+    };
+}
+
+fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
+    let allow = ctx.options.list("allow");
+    let deny = ctx.options.list("deny");
+    let allow_listed = ctx.options.has("allow");
+    for image in &ctx.facts.images {
+        let Some(reference) = parsed_reference(image) else {
+            continue;
+        };
+        let name = reference.name();
+        if let Some(pattern) = deny.iter().find(|p| glob_matches(p, &name)) {
+            out.push(
+                image.span,
+                format!(
+                    "image {} is denied: `{name}` matches deny pattern `{pattern}`",
+                    describe(image)
+                ),
+            );
+        } else if allow_listed && !allow.iter().any(|p| glob_matches(p, &name)) {
+            out.push(
+                image.span,
+                format!(
+                    "image {} is not from an allowed registry: `{name}` matches no allow pattern",
+                    describe(image)
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dockerfile::DockerfileFacts;
+    use crate::rules::{OptionValue, RuleOptions};
+    use std::collections::BTreeMap;
+
+    fn list(items: &[&str]) -> OptionValue {
+        OptionValue::List(items.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn messages(src: &str, allow: Option<&[&str]>, deny: Option<&[&str]>) -> Vec<String> {
+        let mut options = RuleOptions::default();
+        if let Some(allow) = allow {
+            options.values.insert("allow".into(), list(allow));
+        }
+        if let Some(deny) = deny {
+            options.values.insert("deny".into(), list(deny));
+        }
+        let facts = DockerfileFacts::gather("Dockerfile", src, &BTreeMap::new());
+        assert!(facts.file.errors.is_empty(), "{:?}", facts.file.errors);
+        let mut out = Diagnostics::default();
+        check(
+            &DockerfileContext {
+                facts: &facts,
+                options: &options,
+            },
+            &mut out,
+        );
+        out.0.into_iter().map(|d| d.message).collect()
+    }
+
+    const ACME: &[&str] = &["ghcr.io/acme/**", "docker.io/library/*"];
+
+    fn allowed(src: &str) -> Vec<String> {
+        messages(src, Some(ACME), None)
+    }
+
+    #[test]
+    fn catches_images_outside_the_allow_list() {
+        for src in [
+            "FROM quay.io/acme/app:1\n",
+            "FROM ghcr.io/acme-evil/app:1\n",
+            "FROM ghcr.io.evil.com/acme/app:1\n",
+            "FROM user/app:1\n",
+            "FROM docker.io/library/a/b:1\n",
+            "FROM ghcr.io/acme/base:1 AS build\nFROM scratch\nCOPY --from=quay.io/x/y:1 /a /a\n",
+            "FROM nginx:1\nRUN --mount=type=bind,from=evil.io/tools:1,target=/t true\n",
+            "ARG REG=quay.io\nFROM ${REG}/acme/app:1\n",
+        ] {
+            assert_eq!(allowed(src).len(), 1, "should catch:\n{src}");
+        }
+        let found = allowed("ARG REG=quay.io\nFROM ${REG}/acme/app:1\n");
+        assert_eq!(
+            found[0],
+            "image `${REG}/acme/app:1` (resolved to `quay.io/acme/app:1`) is not from an allowed \
+             registry: `quay.io/acme/app` matches no allow pattern"
+        );
+    }
+
+    #[test]
+    fn does_not_catch_allowed_images() {
+        for src in [
+            "FROM ghcr.io/acme/app:1\n",
+            "FROM ghcr.io/acme/team/app:1\n",
+            "FROM GHCR.IO/acme/app:1\n",
+            "FROM nginx:1.27\n",
+            "FROM library/nginx:1.27\n",
+            "FROM index.docker.io/nginx:1.27\n",
+            "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nFROM scratch\nCOPY --from=build /a /a\n",
+            "FROM scratch\n",
+            // Unresolved and invalid references are PC1005's.
+            "ARG BASE\nFROM $BASE\n",
+            "FROM NGINX\n",
+        ] {
+            assert_eq!(allowed(src), Vec::<String>::new(), "should pass:\n{src}");
+        }
+    }
+
+    #[test]
+    fn no_allow_list_allows_everything_and_empty_allows_nothing() {
+        assert!(messages("FROM quay.io/x/y:1\n", None, None).is_empty());
+        assert_eq!(messages("FROM quay.io/x/y:1\n", Some(&[]), None).len(), 1);
+    }
+
+    #[test]
+    fn deny_beats_allow() {
+        let found = messages(
+            "FROM ghcr.io/acme/legacy/app:1\nFROM ghcr.io/acme/app:1\n",
+            Some(&["ghcr.io/**"]),
+            Some(&["ghcr.io/acme/legacy/**"]),
+        );
+        assert_eq!(
+            found,
+            vec![
+                "image `ghcr.io/acme/legacy/app:1` is denied: `ghcr.io/acme/legacy/app` \
+                 matches deny pattern `ghcr.io/acme/legacy/**`"
+            ]
+        );
+    }
+
+    #[test]
+    fn deny_matches_normalised_names() {
+        let deny: &[&str] = &["docker.io/**", "evil.com/**"];
+        for src in [
+            "FROM nginx\n",
+            "FROM library/nginx\n",
+            "FROM index.docker.io/library/nginx\n",
+            "FROM registry-1.docker.io/user/app\n",
+            "FROM EVIL.com/app:1\n",
+            "FROM scratch\nCOPY --from=nginx:latest /a /a\n",
+        ] {
+            assert!(
+                !messages(src, None, Some(deny)).is_empty(),
+                "should catch:\n{src}"
+            );
+        }
+        assert!(messages("FROM evil.com.example.org/app:1\n", None, Some(deny)).is_empty());
+    }
+}

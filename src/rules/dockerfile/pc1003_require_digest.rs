@@ -1,0 +1,126 @@
+use super::pc1005_unresolved_image_reference::{describe, parsed_reference};
+use crate::finding::Severity;
+use crate::rules::{Check, Diagnostics, DockerfileContext};
+
+/// The only digest algorithm the policy contract accepts for pinning.
+const REQUIRED_ALGORITHM: &str = "sha256";
+
+crate::declare_rule! {
+    /// Image not pinned by a `sha256` digest.
+    ///
+    /// Flags every image the Dockerfile uses (`FROM`, `COPY --from=<image>`,
+    /// `RUN --mount=…,from=<image>`) that is not written as `name@sha256:<64 hex>` (a tag may
+    /// stand before the digest: `nginx:1.27@sha256:…`). Digests of other algorithms (`sha512`,
+    /// …) are flagged too: the policy contract, and the digest checks portcullis runs on
+    /// fetched images, accept `sha256` only. Stage names and `scratch` are not images;
+    /// unresolved or invalid references are reported by `PC1005` instead.
+    ///
+    /// ## Why
+    /// Tags move: even a version tag can be re-pushed. A digest names the exact content, so the
+    /// image you reviewed is the image you build, and a registry cannot substitute another
+    /// one. Keep the tag next to the digest so people (and update bots) can read the version.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM python:3.12-slim
+    /// ```
+    /// Pin the digest (`docker buildx imagetools inspect python:3.12-slim` prints it):
+    /// ```dockerfile
+    /// FROM python:3.12-slim@sha256:<digest>
+    /// ```
+    pub static RULE = Rule {
+        id: "PC1003",
+        name: "require-digest",
+        severity: Severity::Medium,
+        check: Check::Dockerfile(check),
+    };
+}
+
+fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
+    for image in &ctx.facts.images {
+        let Some(reference) = parsed_reference(image) else {
+            continue;
+        };
+        let message = match reference.digest_algorithm() {
+            Some(REQUIRED_ALGORITHM) => continue,
+            Some(other) => format!(
+                "image {} is pinned by a `{other}` digest; only `{REQUIRED_ALGORITHM}` digests are accepted",
+                describe(image)
+            ),
+            None => format!(
+                "image {} is not pinned by digest; pin it as `{}@{REQUIRED_ALGORITHM}:<digest>`",
+                describe(image),
+                reference.familiar()
+            ),
+        };
+        out.push(image.span, message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dockerfile::DockerfileFacts;
+    use crate::rules::RuleOptions;
+    use std::collections::BTreeMap;
+
+    const HEX: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn messages(src: &str) -> Vec<String> {
+        let facts = DockerfileFacts::gather("Dockerfile", src, &BTreeMap::new());
+        assert!(facts.file.errors.is_empty(), "{:?}", facts.file.errors);
+        let options = RuleOptions::default();
+        let mut out = Diagnostics::default();
+        check(
+            &DockerfileContext {
+                facts: &facts,
+                options: &options,
+            },
+            &mut out,
+        );
+        out.0.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn catches_unpinned_images() {
+        for src in [
+            "FROM nginx\n".to_string(),
+            "FROM nginx:1.27\n".to_string(),
+            "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\n".to_string(),
+            "ARG TAG=1.2\nFROM app:${TAG}\n".to_string(),
+            "FROM scratch\nCOPY --from=nginx:1.27 /a /a\n".to_string(),
+            format!("FROM alpine@sha256:{HEX}\nRUN --mount=type=bind,from=busybox:1.36,target=/b true\n"),
+            format!("FROM nginx@sha512:{HEX}{HEX}\n"),
+            "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\n".to_string(),
+        ] {
+            assert_eq!(messages(&src).len(), 1, "should catch:\n{src}");
+        }
+    }
+
+    #[test]
+    fn messages_suggest_the_pin() {
+        assert_eq!(
+            messages("FROM nginx:1.27\n"),
+            vec!["image `nginx:1.27` is not pinned by digest; pin it as `nginx:1.27@sha256:<digest>`"]
+        );
+        let other = messages(&format!("FROM nginx@sha512:{HEX}{HEX}\n"));
+        assert!(other[0].contains("`sha512` digest"), "{}", other[0]);
+    }
+
+    #[test]
+    fn does_not_catch_sha256_pins_stages_or_scratch() {
+        for src in [
+            format!("FROM nginx@sha256:{HEX}\n"),
+            format!("FROM nginx:1.27@sha256:{HEX}\n"),
+            format!("FROM host:5000/a/b/c:tag@sha256:{HEX}\n"),
+            format!("ARG DIGEST=sha256:{HEX}\nFROM nginx@${{DIGEST}}\n"),
+            format!("FROM golang@sha256:{HEX} AS build\nFROM build\nCOPY --from=build /a /a\n"),
+            "FROM scratch\n".to_string(),
+            // Invalid and unresolved references are PC1005's.
+            "FROM nginx@sha256:abc\n".to_string(),
+            "ARG BASE\nFROM $BASE\n".to_string(),
+        ] {
+            assert_eq!(messages(&src), Vec::<String>::new(), "should pass:\n{src}");
+        }
+    }
+}

@@ -1,0 +1,417 @@
+use crate::dockerfile::expand::{expand, stage_scope, Scope};
+use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Stage, Unresolved};
+use crate::finding::Severity;
+use crate::rules::{Check, Diagnostics, DockerfileContext};
+use std::collections::BTreeMap;
+
+crate::declare_rule! {
+    /// Final stage runs as root.
+    ///
+    /// Judges the user the built image runs as: the last `USER` of the final stage. When the
+    /// final stage is built `FROM` an earlier stage, that stage's `USER` carries over (BuildKit
+    /// inherits it), and so on up the chain of stages. Build stages are not judged.
+    ///
+    /// - Root is `root`, UID `0` (`0`, `00`, …) and Windows' `ContainerAdministrator`, with any
+    ///   group (`USER root:root`, `USER 0:0`); an empty user also means root. A non-root user
+    ///   with group `0` (`USER app:0`) passes.
+    /// - Variables are resolved like BuildKit does: the stage's `ARG`s (with `--build-arg`
+    ///   overrides and `${VAR:-default}` forms) and `ENV`s, including `ENV`s of parent stages.
+    ///   A `USER` whose variable has no known value (it may come from the base image) is
+    ///   reported as unresolvable rather than passed.
+    /// - A final stage without any `USER` is reported at its `FROM`: it runs as the base
+    ///   image's user, which is root unless the base image sets one (checking that needs the
+    ///   image's config, which `--resolve` will fetch). From `scratch` it is always root.
+    ///
+    /// ## Why
+    /// A process running as root inside a container is one kernel or runtime bug away from
+    /// root on the host, and can rewrite everything in its own image. Most services need no
+    /// privileges at run time: install as root, then switch to an unprivileged user.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM node:22-slim
+    /// COPY . /app
+    /// CMD ["node", "/app/server.js"]
+    /// ```
+    /// Run as an unprivileged user (the `node` image ships one):
+    /// ```dockerfile
+    /// FROM node:22-slim
+    /// COPY --chown=node:node . /app
+    /// USER node
+    /// CMD ["node", "/app/server.js"]
+    /// ```
+    pub static RULE = Rule {
+        id: "PC1004",
+        name: "non-root-user",
+        severity: Severity::High,
+        aliases: &["DL3002"],
+        check: Check::Dockerfile(check),
+    };
+}
+
+fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
+    let facts = ctx.facts;
+    let file = &facts.file;
+    let Some(final_stage) = file.stages.last() else {
+        return;
+    };
+    let chain = stage_chain(facts, final_stage);
+    let Some(user) = last_user(facts, &chain) else {
+        let from = &file.instructions[final_stage.from];
+        out.push(from.span, no_user_message(facts, &chain));
+        return;
+    };
+    let span = file.instructions[user.instruction].span;
+    let inherited = match file.stages[user.stage].name.as_deref() {
+        Some(name) if user.stage != final_stage.index => {
+            format!(" (inherited from stage `{name}`)")
+        }
+        _ if user.stage != final_stage.index => format!(" (inherited from stage {})", user.stage),
+        _ => String::new(),
+    };
+    match resolve_user(facts, &chain, &user) {
+        Err(unresolved) => out.push(
+            span,
+            format!(
+                "cannot tell whether the final stage runs as root: USER `{}`{inherited} uses {} \
+                 with no known value (it may come from the base image)",
+                user.written,
+                unresolved
+                    .variables
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        Ok(resolved) if is_root(&resolved) => {
+            let shown = if resolved == user.written {
+                format!("`{resolved}`")
+            } else {
+                format!("`{}` (resolved to `{resolved}`)", user.written)
+            };
+            out.push(
+                span,
+                format!("the final stage runs as root: USER {shown}{inherited}; switch to an unprivileged user"),
+            );
+        }
+        Ok(_) => {}
+    }
+}
+
+/// A `USER` instruction: which stage, which instruction, its argument as written.
+struct UserInstruction {
+    stage: usize,
+    instruction: usize,
+    written: String,
+}
+
+/// `stage` and the earlier stages it is built from, nearest first (`FROM build` → `build`).
+fn stage_chain(facts: &DockerfileFacts, stage: &Stage) -> Vec<usize> {
+    let global = crate::dockerfile::expand::global_scope(&facts.file, &facts.build_args);
+    let mut chain = vec![stage.index];
+    let mut current = stage;
+    while let Some(parent) = parent_stage(facts, current, &global) {
+        chain.push(parent);
+        current = &facts.file.stages[parent];
+    }
+    chain
+}
+
+/// The earlier stage `stage` is built `FROM`, matched as [`crate::dockerfile::expand`] tells
+/// images from stages (by name, case-insensitively, or by index). Always an earlier stage,
+/// so chains end.
+fn parent_stage(facts: &DockerfileFacts, stage: &Stage, global: &Scope) -> Option<usize> {
+    let from_image = facts
+        .images
+        .iter()
+        .any(|u| u.kind == ImageUseKind::From && u.stage == stage.index);
+    if from_image {
+        return None;
+    }
+    let Args::From { image, .. } = &facts.file.instructions.get(stage.from)?.args else {
+        return None;
+    };
+    let base = global
+        .expand(image, facts.file.escape)
+        .ok()?
+        .to_ascii_lowercase();
+    let earlier = facts.file.stages.get(..stage.index)?;
+    earlier
+        .iter()
+        .rev()
+        .find(|s| s.name.as_deref() == Some(base.as_str()))
+        .map(|s| s.index)
+        .or_else(|| base.parse::<usize>().ok().filter(|n| *n < stage.index))
+}
+
+/// The `USER` in effect at the end of the chain's first stage: the last one found walking
+/// the stages nearest first, each from its end.
+fn last_user(facts: &DockerfileFacts, chain: &[usize]) -> Option<UserInstruction> {
+    chain.iter().find_map(|&stage| {
+        let body = facts.file.stages.get(stage)?.body();
+        body.rev()
+            .find_map(|index| match &facts.file.instructions[index].args {
+                Args::User(written) => Some(UserInstruction {
+                    stage,
+                    instruction: index,
+                    written: written.clone(),
+                }),
+                _ => None,
+            })
+    })
+}
+
+/// Expands the USER argument as BuildKit would: stage ARGs and ENVs, plus ENVs inherited from
+/// parent stages (ENV persists into a stage's image; ARG does not). Quotes are removed.
+fn resolve_user(
+    facts: &DockerfileFacts,
+    chain: &[usize],
+    user: &UserInstruction,
+) -> Result<String, Unresolved> {
+    // The stages from the root of the chain down to the one holding the USER.
+    let position = chain.iter().position(|&s| s == user.stage).unwrap_or(0);
+    let mut env: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for &stage in chain[position..].iter().rev() {
+        let Some(body) = facts.file.stages.get(stage).map(Stage::body) else {
+            continue;
+        };
+        let end = if stage == user.stage {
+            user.instruction
+        } else {
+            body.end
+        };
+        for index in body.start..end {
+            if let Args::Env(pairs) = &facts.file.instructions[index].args {
+                let scope = stage_scope(&facts.file, stage, index, &facts.build_args);
+                for pair in pairs {
+                    let value = expand_with(facts, &pair.value, &env, &scope).ok();
+                    env.insert(pair.key.clone(), value);
+                }
+            }
+        }
+    }
+    let scope = stage_scope(&facts.file, user.stage, user.instruction, &facts.build_args);
+    let expanded = expand_with(facts, &user.written, &env, &scope)?;
+    Ok(expanded.replace(['"', '\''], "").trim().to_string())
+}
+
+/// ENV (inherited or the stage's own) beats ARG of the same name, as Docker documents.
+fn expand_with(
+    facts: &DockerfileFacts,
+    word: &str,
+    env: &BTreeMap<String, Option<String>>,
+    scope: &Scope,
+) -> Result<String, Unresolved> {
+    expand(word, facts.file.escape, &|name| match env.get(name) {
+        Some(value) => value.clone(),
+        None => scope.get(name).map(str::to_string),
+    })
+}
+
+/// Whether a resolved `user[:group]` runs as root.
+fn is_root(user: &str) -> bool {
+    let name = user.split_once(':').map_or(user, |(name, _)| name).trim();
+    let is_uid_zero =
+        name.bytes().all(|b| b.is_ascii_digit()) && name.trim_start_matches('0').is_empty();
+    is_uid_zero || name == "root" || name.eq_ignore_ascii_case("ContainerAdministrator")
+}
+
+fn no_user_message(facts: &DockerfileFacts, chain: &[usize]) -> String {
+    let root = chain.last().copied().unwrap_or(0);
+    let base = facts
+        .images
+        .iter()
+        .find(|u| u.kind == ImageUseKind::From && u.stage == root);
+    match base {
+        None => "the final stage sets no USER and is built from `scratch`, so it runs as root; \
+                 add a USER with an unprivileged UID"
+            .to_string(),
+        Some(base) => format!(
+            "the final stage sets no USER, so it runs as the user of base image `{}`, which is \
+             root unless the base image sets one (`--resolve` checks the base image); add a USER",
+            base.written
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleOptions;
+
+    fn findings_with(src: &str, build_args: &[(&str, &str)]) -> Vec<(usize, String)> {
+        let build_args: BTreeMap<String, String> = build_args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let facts = DockerfileFacts::gather("Dockerfile", src, &build_args);
+        assert!(facts.file.errors.is_empty(), "{:?}", facts.file.errors);
+        let options = RuleOptions::default();
+        let mut out = Diagnostics::default();
+        check(
+            &DockerfileContext {
+                facts: &facts,
+                options: &options,
+            },
+            &mut out,
+        );
+        out.0
+            .into_iter()
+            .map(|d| (d.span.line, d.message))
+            .collect()
+    }
+
+    fn findings(src: &str) -> Vec<(usize, String)> {
+        findings_with(src, &[])
+    }
+
+    /// Asserts exactly one finding, on `line`, and returns its message.
+    fn catches_at(src: &str, line: usize) -> String {
+        let found = findings(src);
+        assert_eq!(found.len(), 1, "should catch once:\n{src}\n{found:?}");
+        assert_eq!(found[0].0, line, "wrong line for:\n{src}\n{found:?}");
+        found[0].1.clone()
+    }
+
+    fn passes(src: &str) {
+        assert_eq!(findings(src), vec![], "should pass:\n{src}");
+    }
+
+    #[test]
+    fn catches_root_users() {
+        for user in [
+            "root",
+            "0",
+            "000",
+            "root:root",
+            "0:0",
+            "root:app",
+            "0:1000",
+            "\"root\"",
+            "ContainerAdministrator",
+            ":1000",
+        ] {
+            let src = format!("FROM alpine:3.20\nRUN adduser -D app\nUSER {user}\n");
+            let message = catches_at(&src, 3);
+            assert!(message.contains("runs as root"), "{message}");
+        }
+    }
+
+    #[test]
+    fn last_user_wins() {
+        let src = "FROM alpine:3.20\nUSER app\nRUN id\nUSER root\nCMD [\"sh\"]\n";
+        assert_eq!(
+            catches_at(src, 4),
+            "the final stage runs as root: USER `root`; switch to an unprivileged user"
+        );
+        passes("FROM alpine:3.20\nUSER root\nRUN apk add curl\nUSER app\n");
+    }
+
+    #[test]
+    fn catches_missing_user_at_the_final_from() {
+        let message = catches_at("FROM alpine:3.20\nRUN true\n", 1);
+        assert!(message.contains("base image `alpine:3.20`"), "{message}");
+        assert!(message.contains("--resolve"), "{message}");
+        let message = catches_at(
+            "FROM golang:1.22 AS build\nUSER app\nFROM scratch\nCOPY --from=build /app /app\n",
+            3,
+        );
+        assert!(message.contains("`scratch`"), "{message}");
+    }
+
+    #[test]
+    fn only_the_final_stage_is_judged() {
+        passes(
+            "FROM golang:1.22 AS build\nUSER root\nRUN go build\nFROM alpine:3.20\nUSER 10001\n",
+        );
+        passes(
+            "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nRUN go build\n\
+             FROM gcr.io/distroless/static:nonroot\nCOPY --from=build /app /app\nUSER nonroot:nonroot\n",
+        );
+    }
+
+    #[test]
+    fn user_is_inherited_through_parent_stages() {
+        passes("FROM alpine:3.20 AS base\nUSER app\nFROM base AS mid\nRUN true\nFROM MID\nCMD [\"x\"]\n");
+        let message = catches_at(
+            "FROM alpine:3.20 AS base\nUSER root\nFROM base\nRUN true\n",
+            2,
+        );
+        assert!(message.contains("inherited from stage `base`"), "{message}");
+        // The final stage's own USER beats the parent's.
+        catches_at("FROM alpine:3.20 AS base\nUSER app\nFROM base\nUSER 0\n", 4);
+        passes("FROM alpine:3.20 AS base\nUSER root\nFROM base\nUSER app\n");
+        // A parent named through a global ARG.
+        passes("ARG PARENT=base\nFROM alpine:3.20 AS base\nUSER app\nFROM ${PARENT}\n");
+        // Without USER anywhere in the chain, the root stage's base image is named.
+        let message = catches_at("FROM alpine:3.20 AS base\nFROM base\n", 2);
+        assert!(message.contains("`alpine:3.20`"), "{message}");
+    }
+
+    #[test]
+    fn resolves_variables() {
+        passes("FROM alpine:3.20\nARG APP_USER=app\nUSER ${APP_USER}\n");
+        passes("FROM alpine:3.20\nARG APP_USER\nUSER ${APP_USER:-app}\n");
+        passes("FROM alpine:3.20\nENV APP_USER=app\nUSER $APP_USER\n");
+        passes("ARG UID=10001\nFROM alpine:3.20\nARG UID\nUSER ${UID}:${UID}\n");
+        let message = catches_at("FROM alpine:3.20\nARG APP_USER=root\nUSER ${APP_USER}\n", 3);
+        assert!(message.contains("resolved to `root`"), "{message}");
+        catches_at(
+            "FROM alpine:3.20\nARG UID=0\nENV RUN_AS=$UID\nUSER $RUN_AS:$UID\n",
+            4,
+        );
+        // ENV persists into child stages; ARG does not.
+        passes("FROM alpine:3.20 AS base\nENV APP_USER=app\nFROM base\nUSER $APP_USER\n");
+        catches_at(
+            "FROM alpine:3.20 AS base\nENV U=0\nFROM base\nENV RUN_AS=$U\nUSER $RUN_AS\n",
+            5,
+        );
+        catches_at(
+            "FROM alpine:3.20 AS base\nARG U=app\nFROM base\nUSER $U\n",
+            4,
+        );
+    }
+
+    #[test]
+    fn build_args_override() {
+        let src = "FROM alpine:3.20\nARG APP_USER=app\nUSER $APP_USER\n";
+        assert_eq!(findings_with(src, &[("APP_USER", "root")]).len(), 1);
+        assert!(findings_with(src, &[("APP_USER", "web")]).is_empty());
+    }
+
+    #[test]
+    fn reports_unresolvable_users_as_such() {
+        let message = catches_at("FROM alpine:3.20\nUSER $APP_USER\n", 2);
+        assert!(message.starts_with("cannot tell whether"), "{message}");
+        assert!(message.contains("`APP_USER`"), "{message}");
+        catches_at("FROM alpine:3.20\nARG APP_USER\nUSER $APP_USER\n", 3);
+    }
+
+    #[test]
+    fn windows_escape_directive() {
+        let windows = "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN mkdir `\n  c:\\app\n";
+        catches_at(&format!("{windows}USER ContainerAdministrator\n"), 5);
+        passes(&format!("{windows}USER ContainerUser\n"));
+    }
+
+    #[test]
+    fn non_root_users_pass() {
+        for user in [
+            "app",
+            "10001",
+            "10001:10001",
+            "app:0",
+            "nobody",
+            "rooty",
+            "100",
+        ] {
+            passes(&format!("FROM alpine:3.20\nUSER {user}\n"));
+        }
+    }
+
+    #[test]
+    fn empty_file_has_no_final_stage() {
+        assert_eq!(findings("# just a comment\n"), vec![]);
+    }
+}
