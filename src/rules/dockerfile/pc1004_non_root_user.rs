@@ -1,6 +1,6 @@
 use crate::dockerfile::expand::{expand, stage_scope, Scope};
 use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Stage, Unresolved};
-use crate::finding::Severity;
+use crate::finding::{Severity, Span};
 use crate::rules::{Check, Diagnostics, DockerfileContext};
 use std::collections::BTreeMap;
 
@@ -57,18 +57,13 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     };
     let chain = stage_chain(facts, final_stage);
     let Some(user) = last_user(facts, &chain) else {
-        let from = &file.instructions[final_stage.from];
-        out.push(from.span, no_user_message(facts, &chain));
+        if let Some(from) = file.instructions.get(final_stage.from) {
+            out.push(from.span, no_user_message(facts, &chain));
+        }
         return;
     };
-    let span = file.instructions[user.instruction].span;
-    let inherited = match file.stages[user.stage].name.as_deref() {
-        Some(name) if user.stage != final_stage.index => {
-            format!(" (inherited from stage `{name}`)")
-        }
-        _ if user.stage != final_stage.index => format!(" (inherited from stage {})", user.stage),
-        _ => String::new(),
-    };
+    let span = user.span;
+    let inherited = inherited_note(facts, &user, final_stage.index);
     match resolve_user(facts, &chain, &user) {
         Err(unresolved) => out.push(
             span,
@@ -99,10 +94,27 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     }
 }
 
+/// Says which parent stage a USER came from, when it is not the final stage's own.
+fn inherited_note(facts: &DockerfileFacts, user: &UserInstruction, final_stage: usize) -> String {
+    if user.stage == final_stage {
+        return String::new();
+    }
+    match facts
+        .file
+        .stages
+        .get(user.stage)
+        .and_then(|s| s.name.as_deref())
+    {
+        Some(name) => format!(" (inherited from stage `{name}`)"),
+        None => format!(" (inherited from stage {})", user.stage),
+    }
+}
+
 /// A `USER` instruction: which stage, which instruction, its argument as written.
 struct UserInstruction {
     stage: usize,
     instruction: usize,
+    span: Span,
     written: String,
 }
 
@@ -112,8 +124,11 @@ fn stage_chain(facts: &DockerfileFacts, stage: &Stage) -> Vec<usize> {
     let mut chain = vec![stage.index];
     let mut current = stage;
     while let Some(parent) = parent_stage(facts, current, &global) {
+        let Some(next) = facts.file.stages.get(parent) else {
+            break;
+        };
         chain.push(parent);
-        current = &facts.file.stages[parent];
+        current = next;
     }
     chain
 }
@@ -150,15 +165,18 @@ fn parent_stage(facts: &DockerfileFacts, stage: &Stage, global: &Scope) -> Optio
 fn last_user(facts: &DockerfileFacts, chain: &[usize]) -> Option<UserInstruction> {
     chain.iter().find_map(|&stage| {
         let body = facts.file.stages.get(stage)?.body();
-        body.rev()
-            .find_map(|index| match &facts.file.instructions[index].args {
+        body.rev().find_map(|index| {
+            let instruction = facts.file.instructions.get(index)?;
+            match &instruction.args {
                 Args::User(written) => Some(UserInstruction {
                     stage,
                     instruction: index,
+                    span: instruction.span,
                     written: written.clone(),
                 }),
                 _ => None,
-            })
+            }
+        })
     })
 }
 
@@ -182,7 +200,8 @@ fn resolve_user(
             body.end
         };
         for index in body.start..end {
-            if let Args::Env(pairs) = &facts.file.instructions[index].args {
+            let args = facts.file.instructions.get(index).map(|i| &i.args);
+            if let Some(Args::Env(pairs)) = args {
                 let scope = stage_scope(&facts.file, stage, index, &facts.build_args);
                 for pair in pairs {
                     let value = expand_with(facts, &pair.value, &env, &scope).ok();
