@@ -6,6 +6,7 @@
 pub mod ast;
 pub mod expand;
 mod parser;
+pub mod pragma;
 pub mod shell;
 
 pub use ast::*;

@@ -53,6 +53,9 @@ pub enum Check {
     Dockerfile(DockerfileCheck),
     /// Image rules are evaluated once images can be fetched.
     Image,
+    /// Findings the engine itself produces (e.g. a forbidden inline-ignore pragma), because
+    /// they depend on the policy rather than on the target's facts.
+    Engine,
 }
 
 /// A rule's static description. Declared with [`declare_rule!`].
@@ -94,7 +97,11 @@ impl Rule {
 
     /// The first line of the docs.
     pub fn summary(&self) -> &'static str {
-        self.docs.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+        self.docs
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
     }
 
     /// The docs with the one leading space of each doc-comment line removed.
@@ -117,7 +124,7 @@ impl Rule {
 
     pub fn target(&self) -> Target {
         match self.check {
-            Check::Dockerfile(_) => Target::Dockerfile,
+            Check::Dockerfile(_) | Check::Engine => Target::Dockerfile,
             Check::Image => Target::Image,
         }
     }
