@@ -2,6 +2,10 @@
 
 use super::Rule;
 
+#[cfg(test)]
+pub(crate) mod testing;
+pub(crate) mod util;
+
 mod pc0001_dockerfile_syntax_error;
 mod pc0002_inline_ignore_forbidden;
 mod pc1001_allowed_registries;

@@ -1,0 +1,142 @@
+//! Helpers shared by several Dockerfile rules: which stage an instruction is in, which stages
+//! end up in the built image, and variable expansion at a point of the file.
+
+use crate::dockerfile::expand::{global_scope, stage_scope, Scope};
+use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Instruction, Unresolved};
+
+/// The index of the stage instruction `index` belongs to (`None` before the first `FROM`).
+pub fn stage_of(facts: &DockerfileFacts, index: usize) -> Option<usize> {
+    facts
+        .file
+        .stages
+        .iter()
+        .find(|s| s.from <= index && index < s.end)
+        .map(|s| s.index)
+}
+
+/// The earlier stage that stage `stage` is built `FROM` (`FROM build AS test`), matched as
+/// BuildKit does: by name, case-insensitively, after expanding global ARGs, or by index.
+pub fn parent_stage(facts: &DockerfileFacts, global: &Scope, stage: usize) -> Option<usize> {
+    let from_image = facts
+        .images
+        .iter()
+        .any(|u| u.kind == ImageUseKind::From && u.stage == stage);
+    if from_image {
+        return None;
+    }
+    let this = facts.file.stages.get(stage)?;
+    let Args::From { image, .. } = &facts.file.instructions.get(this.from)?.args else {
+        return None;
+    };
+    let base = global
+        .expand(image, facts.file.escape)
+        .ok()?
+        .to_ascii_lowercase();
+    let earlier = facts.file.stages.get(..stage)?;
+    earlier
+        .iter()
+        .rev()
+        .find(|s| s.name.as_deref() == Some(base.as_str()))
+        .map(|s| s.index)
+        .or_else(|| base.parse::<usize>().ok().filter(|n| *n < stage))
+}
+
+/// Stage `stage` and the stages it is built from, nearest first: everything whose
+/// instructions shape that stage's image (its config and its files).
+pub fn stage_chain(facts: &DockerfileFacts, stage: usize) -> Vec<usize> {
+    let global = global_scope(&facts.file, &facts.build_args);
+    let mut chain = vec![stage];
+    let mut current = stage;
+    while let Some(parent) = parent_stage(facts, &global, current) {
+        // Parents are always earlier stages, so the chain ends; the check keeps it so.
+        if parent >= current {
+            break;
+        }
+        chain.push(parent);
+        current = parent;
+    }
+    chain
+}
+
+/// The stages that make up the built image: the last stage and the stages it is built from,
+/// nearest first. Empty when the file has no stage.
+pub fn final_image_stages(facts: &DockerfileFacts) -> Vec<usize> {
+    match facts.file.stages.last() {
+        Some(last) => stage_chain(facts, last.index),
+        None => Vec::new(),
+    }
+}
+
+/// Expands `word` with the ARGs and ENVs visible just before instruction `index` (a top-level
+/// instruction; BuildKit's rules: `--build-arg` overrides, global ARGs only when re-declared).
+/// Variables without a known value (they may come from the base image) make it unresolved.
+pub fn expand_at(facts: &DockerfileFacts, index: usize, word: &str) -> Result<String, Unresolved> {
+    match stage_of(facts, index) {
+        Some(stage) => stage_scope(&facts.file, stage, index, &facts.build_args)
+            .expand(word, facts.file.escape),
+        None => global_scope(&facts.file, &facts.build_args).expand(word, facts.file.escape),
+    }
+}
+
+/// The instructions of stage `stage` after its `FROM`, with their indices.
+pub fn stage_body(
+    facts: &DockerfileFacts,
+    stage: usize,
+) -> impl Iterator<Item = (usize, &Instruction)> + '_ {
+    let range = facts.file.stages.get(stage).map_or(0..0, |s| s.body());
+    facts
+        .file
+        .instructions
+        .iter()
+        .enumerate()
+        .skip(range.start)
+        .take(range.len())
+}
+
+/// `word` without one pair of matching surrounding quotes.
+pub fn strip_quotes(word: &str) -> &str {
+    for quote in ['"', '\''] {
+        if let Some(inner) = word.strip_prefix(quote).and_then(|w| w.strip_suffix(quote)) {
+            return inner;
+        }
+    }
+    word
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn facts(src: &str) -> DockerfileFacts {
+        DockerfileFacts::gather("Dockerfile", src, &BTreeMap::new())
+    }
+
+    #[test]
+    fn final_image_follows_stage_parents() {
+        let f =
+            facts("FROM alpine AS Base\nFROM golang AS build\nFROM base AS final\nFROM final\n");
+        assert_eq!(final_image_stages(&f), vec![3, 2, 0]);
+        let f = facts("ARG B=base\nFROM alpine AS base\nFROM ${B}\n");
+        assert_eq!(final_image_stages(&f), vec![1, 0]);
+        let f = facts("FROM alpine AS a\nFROM debian\n");
+        assert_eq!(final_image_stages(&f), vec![1]);
+    }
+
+    #[test]
+    fn expands_in_stage_scope() {
+        let f = facts("ARG D=/srv\nFROM alpine\nARG D\nENV APP=$D/app\nWORKDIR $APP\n");
+        assert_eq!(expand_at(&f, 4, "$APP").as_deref(), Ok("/srv/app"));
+        assert!(expand_at(&f, 4, "$HOME").is_err());
+        assert_eq!(stage_of(&f, 0), None);
+        assert_eq!(stage_of(&f, 4), Some(0));
+    }
+
+    #[test]
+    fn strips_one_pair_of_quotes() {
+        assert_eq!(strip_quotes("\"/app\""), "/app");
+        assert_eq!(strip_quotes("'x'"), "x");
+        assert_eq!(strip_quotes("\"x'"), "\"x'");
+        assert_eq!(strip_quotes("\""), "\"");
+    }
+}
