@@ -280,7 +280,8 @@ pub fn image_uses(file: &Dockerfile, build_args: &BTreeMap<String, String>) -> V
         let from = &file.instructions[stage.from];
         if let Args::From { image, .. } = &from.args {
             let resolved = global.expand(image, file.escape);
-            if !names_stage_or_scratch(&resolved, &stage_names, stage.index) {
+            // FROM names earlier stages by name only; indexes work in `--from` alone.
+            if !names_stage_or_scratch(&resolved, &stage_names, 0) {
                 uses.push(ImageUse {
                     kind: ImageUseKind::From,
                     written: image.clone(),

@@ -81,8 +81,7 @@ impl SimpleCommand {
     /// `command`, `xargs`-less. Useful for rules that look past `sudo apt-get`.
     pub fn unwrapped(&self) -> SimpleCommand {
         let mut words: &[String] = &self.words;
-        loop {
-            let Some(first) = words.first() else { break };
+        while let Some(first) = words.first() {
             let name = first.rsplit('/').next().unwrap_or(first);
             match name {
                 "sudo" | "doas" | "nohup" | "time" | "exec" | "command" | "nice" => {
@@ -559,7 +558,9 @@ fn tokenize(text: &str, first_line: usize, subs: &mut Vec<(String, usize)>) -> V
             }
         }
     }
-    end_word!();
+    if in_word {
+        tokens.push((Token::Word(word), line));
+    }
     tokens
 }
 

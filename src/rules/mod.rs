@@ -206,6 +206,25 @@ pub fn suggest(key: &str) -> Option<&'static str> {
         .map(|(_, c)| c)
 }
 
+/// The rule table of the README, generated from the registry (`portcullis rules --format
+/// markdown`). A test keeps the README's copy in step.
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| Code | Name | Default severity | Aliases | Summary |\n|---|---|---|---|---|\n",
+    );
+    for r in all() {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            r.id,
+            r.name,
+            r.severity,
+            r.aliases.join(", "),
+            r.summary().replace('|', "\\|")
+        ));
+    }
+    out
+}
+
 /// Levenshtein distance, for suggestions.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

@@ -1,5 +1,5 @@
 use crate::finding::Severity;
-use crate::rules::{Check, Diagnostics, DockerfileContext, Rule};
+use crate::rules::{Check, Diagnostics, DockerfileContext};
 
 crate::declare_rule! {
     /// The Dockerfile cannot be parsed.

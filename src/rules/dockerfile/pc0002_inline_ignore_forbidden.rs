@@ -1,5 +1,5 @@
 use crate::finding::Severity;
-use crate::rules::{Check, Rule};
+use crate::rules::Check;
 
 crate::declare_rule! {
     /// An inline ignore pragma is present but the policy forbids inline ignores.
