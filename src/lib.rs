@@ -5,4 +5,5 @@
 pub mod dockerfile;
 pub mod finding;
 pub mod image;
+pub mod report;
 pub mod rules;
