@@ -21,6 +21,7 @@ use crate::finding::{Finding, Location, Severity, Span};
 use crate::rules::Rule;
 use serde::Serialize;
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -63,7 +64,7 @@ impl EnabledRule {
 
 /// A notice that is not a finding and never fails the gate, e.g. "exception for DL3008
 /// expired on 2024-01-01" or "shellcheck not found; RUN scripts were not checked".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Note {
     pub message: String,
     /// Where the note points, if anywhere (e.g. the policy line of an expired exception).
@@ -106,14 +107,14 @@ impl Report<'_> {
     /// Every target: those checked, then any that only appear in findings (defensive, so a
     /// finding is never dropped from per-target views).
     pub fn all_targets(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
+        let mut seen = HashSet::new();
         let extra = self.findings.iter().map(|f| f.target.as_str());
-        for target in self.targets.iter().map(String::as_str).chain(extra) {
-            if !out.contains(&target) {
-                out.push(target);
-            }
-        }
-        out
+        self.targets
+            .iter()
+            .map(String::as_str)
+            .chain(extra)
+            .filter(|target| seen.insert(*target))
+            .collect()
     }
 }
 
@@ -329,6 +330,22 @@ mod tests {
         assert_eq!(counts.map(|(s, _)| s), Severity::ALL);
         let total: usize = counts.iter().map(|(_, n)| n).sum();
         assert_eq!(total, data.findings.len());
+    }
+
+    #[test]
+    fn all_targets_keeps_checked_order_then_adds_finding_targets() {
+        let mut data = ReportData::new(sample_findings());
+        data.targets = vec!["clean/Dockerfile".into(), "Dockerfile".into()];
+        let targets = data.report().all_targets();
+        assert_eq!(
+            targets,
+            [
+                "clean/Dockerfile",
+                "Dockerfile",
+                "registry.example.com/team/app:1.2@sha256:0123abcd",
+                "services/web app/Dockerfile"
+            ]
+        );
     }
 
     #[test]
