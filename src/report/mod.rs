@@ -336,7 +336,8 @@ mod tests {
     fn all_targets_keeps_checked_order_then_adds_finding_targets() {
         let mut data = ReportData::new(sample_findings());
         data.targets = vec!["clean/Dockerfile".into(), "Dockerfile".into()];
-        let targets = data.report().all_targets();
+        let report = data.report();
+        let targets = report.all_targets();
         assert_eq!(
             targets,
             [
