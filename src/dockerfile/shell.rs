@@ -2,7 +2,8 @@
 //! programs run with which arguments, and how they are piped. It is not a shell interpreter:
 //! no expansion is performed, words keep `$VAR` as written (quotes removed).
 
-use super::ast::{Args, Command, Dockerfile, Instruction, Keyword};
+use super::ast::{Args, Command, Dockerfile, Instruction, Keyword, Stage};
+use crate::finding::Span;
 
 /// One simple command: `FOO=1 apt-get install -y curl`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +76,28 @@ impl SimpleCommand {
     /// The first positional argument (a subcommand such as `install`), if any.
     pub fn subcommand(&self) -> Option<&str> {
         self.positional().next()
+    }
+
+    /// The operands: arguments that are neither flags nor the value of one of
+    /// `options_with_value` written as a separate word (`--repo epel`, `-x pkg`; `--repo=epel`
+    /// is a single word anyway). After `--` every argument is an operand.
+    pub fn operands(&self, options_with_value: &[&str]) -> Vec<&str> {
+        let mut operands = Vec::new();
+        let mut args = self.args().iter().map(String::as_str);
+        while let Some(arg) = args.next() {
+            if arg == "--" {
+                operands.extend(args.by_ref());
+                break;
+            }
+            if arg.starts_with('-') && arg.len() > 1 {
+                if options_with_value.contains(&arg) {
+                    args.next();
+                }
+                continue;
+            }
+            operands.push(arg);
+        }
+        operands
     }
 
     /// The command with wrappers removed: `sudo`, `env A=1`, `nohup`, `time`, `exec`,
@@ -156,6 +179,67 @@ pub fn run_script(inst: &Instruction) -> Option<Script> {
     Some(command_script(command, inst))
 }
 
+/// A RUN instruction, or an `ONBUILD RUN` trigger, with the script it runs.
+#[derive(Debug, Clone)]
+pub struct RunScript<'a> {
+    /// Index in [`Dockerfile::instructions`] (of the `ONBUILD` for a trigger).
+    pub index: usize,
+    /// The RUN itself (for a trigger, the RUN that `ONBUILD` wraps).
+    pub run: &'a Instruction,
+    /// Whether this is an `ONBUILD` trigger: it runs when another image is built `FROM` this one.
+    pub onbuild: bool,
+    pub script: Script,
+}
+
+impl RunScript<'_> {
+    /// Where to report `command`: the instruction's span, or the command's own line when it
+    /// comes from a heredoc body (`source` is the file's text, for the line's length).
+    pub fn span_of(&self, command: &SimpleCommand, source: &str) -> Span {
+        let in_heredoc = self
+            .run
+            .heredocs
+            .first()
+            .is_some_and(|h| command.line >= h.body_line);
+        if !in_heredoc {
+            return self.run.span;
+        }
+        let text = source
+            .lines()
+            .nth(command.line.saturating_sub(1))
+            .unwrap_or("")
+            .trim_end_matches('\r');
+        Span::new(command.line, 1, command.line, text.chars().count() + 1)
+    }
+}
+
+/// Every RUN whose commands can be read, in file order, `ONBUILD RUN` triggers included: exec
+/// form always, shell form (with its heredoc scripts) only when the SHELL in effect is a POSIX
+/// shell.
+pub fn run_scripts(file: &Dockerfile) -> Vec<RunScript<'_>> {
+    file.instructions
+        .iter()
+        .enumerate()
+        .filter_map(|(index, inst)| {
+            let (run, onbuild) = match &inst.args {
+                Args::Onbuild(inner) => (inner.as_ref(), true),
+                _ => (inst, false),
+            };
+            let Args::Run(command) = &run.args else {
+                return None;
+            };
+            if matches!(command, Command::Shell(_)) && !is_posix_shell(&shell_at(file, index)) {
+                return None;
+            }
+            Some(RunScript {
+                index,
+                run,
+                onbuild,
+                script: command_script(command, run),
+            })
+        })
+        .collect()
+}
+
 /// The script of a shell- or exec-form command (RUN, CMD, ENTRYPOINT, HEALTHCHECK).
 pub fn command_script(command: &Command, inst: &Instruction) -> Script {
     let line = inst.span.line;
@@ -220,22 +304,48 @@ fn heredoc_is_script(text: &str, name: &str, body: &str) -> bool {
         })
 }
 
-/// The SHELL in effect for instruction `index` (default `/bin/sh -c`).
+/// The SHELL in effect for instruction `index` (default `/bin/sh -c`): the last SHELL before it
+/// in its stage or, failing that, in the stage it is built `FROM` (an image keeps its parent's
+/// SHELL), and so on up.
 pub fn shell_at(file: &Dockerfile, index: usize) -> Vec<String> {
-    let stage_start = file
-        .stages
+    let mut stage = file.stages.iter().rev().find(|s| s.from <= index);
+    let mut end = index;
+    loop {
+        let start = stage.map_or(0, |s| s.from);
+        let found = file
+            .instructions
+            .get(start..end.min(file.instructions.len()))
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .find_map(|i| match &i.args {
+                Args::Shell(s) if i.keyword == Keyword::Shell => Some(s.clone()),
+                _ => None,
+            });
+        if let Some(shell) = found {
+            return shell;
+        }
+        match stage.and_then(|s| parent_stage(file, s)) {
+            Some(parent) => {
+                end = parent.end;
+                stage = Some(parent);
+            }
+            None => return vec!["/bin/sh".into(), "-c".into()],
+        }
+    }
+}
+
+/// The earlier stage that `stage` is built `FROM`, by name as written (no ARG expansion).
+fn parent_stage<'a>(file: &'a Dockerfile, stage: &Stage) -> Option<&'a Stage> {
+    let Args::From { image, .. } = &file.instructions.get(stage.from)?.args else {
+        return None;
+    };
+    let name = image.to_ascii_lowercase();
+    file.stages
+        .get(..stage.index)?
         .iter()
         .rev()
-        .find(|s| s.from <= index)
-        .map_or(0, |s| s.from);
-    file.instructions[stage_start..index]
-        .iter()
-        .rev()
-        .find_map(|i| match &i.args {
-            Args::Shell(s) if i.keyword == Keyword::Shell => Some(s.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()])
+        .find(|s| s.name.as_deref() == Some(name.as_str()))
 }
 
 /// Whether a SHELL runs a POSIX shell (rules about shell syntax only apply then).
@@ -716,6 +826,51 @@ mod tests {
         assert_eq!(words(&cat), vec![vec!["cat"]]);
         let bash = run_script(&file.instructions[3]).expect("RUN");
         assert!(words(&bash).contains(&vec!["sudo", "true"]));
+    }
+
+    #[test]
+    fn shell_is_inherited_from_a_parent_stage() {
+        let file = parse(
+            "FROM a AS win\nSHELL [\"pwsh\", \"-c\"]\nFROM win AS child\nRUN x\nFROM b\nRUN y\n",
+        );
+        assert!(!is_posix_shell(&shell_at(&file, 3)));
+        assert!(is_posix_shell(&shell_at(&file, 5)));
+    }
+
+    #[test]
+    fn run_scripts_skip_non_posix_shells_and_include_triggers() {
+        let file = parse(
+            "FROM a\nRUN echo 1\nONBUILD RUN sudo x\nSHELL [\"pwsh\", \"-c\"]\nRUN Get-Item x | y\nRUN [\"sudo\", \"y\"]\n",
+        );
+        let runs = run_scripts(&file);
+        let found: Vec<(usize, bool)> = runs.iter().map(|r| (r.index, r.onbuild)).collect();
+        assert_eq!(found, vec![(1, false), (2, true), (5, false)]);
+        assert!(runs[1].script.find("x").next().is_some());
+    }
+
+    #[test]
+    fn heredoc_commands_are_reported_at_their_line() {
+        let src = "FROM a\nRUN echo 1 && \\\n  echo 2\nRUN <<EOF\nset -e\nsudo make\nEOF\n";
+        let file = parse(src);
+        let runs = run_scripts(&file);
+        let continued = &runs[0];
+        assert_eq!(
+            continued.span_of(&continued.script.commands[1], src),
+            continued.run.span
+        );
+        let heredoc = &runs[1];
+        let span = heredoc.span_of(&heredoc.script.commands[1], src);
+        assert_eq!((span.line, span.column, span.end_column), (6, 1, 10));
+    }
+
+    #[test]
+    fn operands_skip_option_values() {
+        let s = parse_script("dnf --enablerepo epel install -y -x foo bar -- -baz", 1);
+        let c = &s.commands[0];
+        assert_eq!(
+            c.operands(&["--enablerepo", "-x"]),
+            vec!["install", "bar", "-baz"]
+        );
     }
 
     #[test]
