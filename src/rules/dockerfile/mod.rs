@@ -6,6 +6,22 @@ use super::Rule;
 pub(crate) mod testing;
 pub(crate) mod util;
 
+mod dl1001_inline_ignore_pragma;
+mod dl3000_relative_workdir;
+mod dl3011_invalid_exposed_port;
+mod dl3012_multiple_healthchecks;
+mod dl3020_add_for_local_files;
+mod dl3021_multiple_sources_dest_not_directory;
+mod dl3022_copy_from_undefined_stage;
+mod dl3023_copy_from_own_stage;
+mod dl3024_duplicate_stage_name;
+mod dl3025_shell_form_cmd_or_entrypoint;
+mod dl3029_hardcoded_platform;
+mod dl3043_forbidden_onbuild_trigger;
+mod dl3061_instruction_before_from;
+mod dl4000_deprecated_maintainer;
+mod dl4003_multiple_cmd;
+mod dl4004_multiple_entrypoints;
 mod pc0001_dockerfile_syntax_error;
 mod pc0002_inline_ignore_forbidden;
 mod pc1001_allowed_registries;
@@ -19,6 +35,22 @@ pub static INLINE_IGNORE_FORBIDDEN: &Rule = &pc0002_inline_ignore_forbidden::RUL
 
 /// Every Dockerfile rule, ordered by code.
 pub static ALL: &[&Rule] = &[
+    &dl1001_inline_ignore_pragma::RULE,
+    &dl3000_relative_workdir::RULE,
+    &dl3011_invalid_exposed_port::RULE,
+    &dl3012_multiple_healthchecks::RULE,
+    &dl3020_add_for_local_files::RULE,
+    &dl3021_multiple_sources_dest_not_directory::RULE,
+    &dl3022_copy_from_undefined_stage::RULE,
+    &dl3023_copy_from_own_stage::RULE,
+    &dl3024_duplicate_stage_name::RULE,
+    &dl3025_shell_form_cmd_or_entrypoint::RULE,
+    &dl3029_hardcoded_platform::RULE,
+    &dl3043_forbidden_onbuild_trigger::RULE,
+    &dl3061_instruction_before_from::RULE,
+    &dl4000_deprecated_maintainer::RULE,
+    &dl4003_multiple_cmd::RULE,
+    &dl4004_multiple_entrypoints::RULE,
     &pc0001_dockerfile_syntax_error::RULE,
     &pc0002_inline_ignore_forbidden::RULE,
     &pc1001_allowed_registries::RULE,

@@ -93,6 +93,25 @@ pub fn stage_body(
         .take(range.len())
 }
 
+/// The instruction an `ONBUILD` wraps, with `true`; any other instruction as it is, with
+/// `false`.
+pub fn onbuild_trigger(inst: &Instruction) -> (&Instruction, bool) {
+    match &inst.args {
+        Args::Onbuild(inner) => (inner, true),
+        _ => (inst, false),
+    }
+}
+
+/// Whether `path` is absolute on Linux (`/srv`) or Windows (`C:\app`, `c:/app`, `\app`).
+pub fn is_absolute_path(path: &str) -> bool {
+    let mut chars = path.chars();
+    match (chars.next(), chars.next()) {
+        (Some('/' | '\\'), _) => true,
+        (Some(drive), Some(':')) => drive.is_ascii_alphabetic(),
+        _ => false,
+    }
+}
+
 /// `word` without one pair of matching surrounding quotes.
 pub fn strip_quotes(word: &str) -> &str {
     for quote in ['"', '\''] {
@@ -138,5 +157,15 @@ mod tests {
         assert_eq!(strip_quotes("'x'"), "x");
         assert_eq!(strip_quotes("\"x'"), "\"x'");
         assert_eq!(strip_quotes("\""), "\"");
+    }
+
+    #[test]
+    fn absolute_paths() {
+        for p in ["/app", "C:\\app", "c:/app", "d:", "\\app"] {
+            assert!(is_absolute_path(p), "{p}");
+        }
+        for p in ["app", "./app", "", "1:/x", "$HOME"] {
+            assert!(!is_absolute_path(p), "{p}");
+        }
     }
 }
