@@ -8,6 +8,7 @@ pub(crate) mod util;
 
 mod dl1001_inline_ignore_pragma;
 mod dl3000_relative_workdir;
+mod dl3010_copied_archive_extracted;
 mod dl3011_invalid_exposed_port;
 mod dl3012_multiple_healthchecks;
 mod dl3020_add_for_local_files;
@@ -18,6 +19,10 @@ mod dl3024_duplicate_stage_name;
 mod dl3025_shell_form_cmd_or_entrypoint;
 mod dl3029_hardcoded_platform;
 mod dl3043_forbidden_onbuild_trigger;
+mod dl3044_env_reference_in_same_instruction;
+mod dl3045_relative_copy_without_workdir;
+mod dl3057_missing_healthcheck;
+mod dl3059_consecutive_run_instructions;
 mod dl3061_instruction_before_from;
 mod dl4000_deprecated_maintainer;
 mod dl4003_multiple_cmd;
@@ -37,6 +42,7 @@ pub static INLINE_IGNORE_FORBIDDEN: &Rule = &pc0002_inline_ignore_forbidden::RUL
 pub static ALL: &[&Rule] = &[
     &dl1001_inline_ignore_pragma::RULE,
     &dl3000_relative_workdir::RULE,
+    &dl3010_copied_archive_extracted::RULE,
     &dl3011_invalid_exposed_port::RULE,
     &dl3012_multiple_healthchecks::RULE,
     &dl3020_add_for_local_files::RULE,
@@ -47,6 +53,10 @@ pub static ALL: &[&Rule] = &[
     &dl3025_shell_form_cmd_or_entrypoint::RULE,
     &dl3029_hardcoded_platform::RULE,
     &dl3043_forbidden_onbuild_trigger::RULE,
+    &dl3044_env_reference_in_same_instruction::RULE,
+    &dl3045_relative_copy_without_workdir::RULE,
+    &dl3057_missing_healthcheck::RULE,
+    &dl3059_consecutive_run_instructions::RULE,
     &dl3061_instruction_before_from::RULE,
     &dl4000_deprecated_maintainer::RULE,
     &dl4003_multiple_cmd::RULE,
