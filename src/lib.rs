@@ -5,5 +5,6 @@
 pub mod dockerfile;
 pub mod finding;
 pub mod image;
+pub mod policy;
 pub mod report;
 pub mod rules;
