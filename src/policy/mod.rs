@@ -2,8 +2,8 @@
 //! which findings are waived.
 //!
 //! A policy is one YAML file (`.portcullis.yaml`), read in two steps like cargo-deny's
-//! config: [`raw`] parses it into a spanned tree (aliases, tags and duplicate keys refused,
-//! size capped), then [`validate`] checks every value against the rule registry and collects
+//! config: `raw` parses it into a spanned tree (aliases, tags and duplicate keys refused,
+//! size capped), then `validate` checks every value against the rule registry and collects
 //! *all* errors, each with `file:line:column`. Files are layered along their `extends` chain
 //! (base first) into one effective [`Policy`].
 //!
