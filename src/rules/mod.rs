@@ -32,9 +32,9 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-/// The findings a rule check pushes.
+/// The findings a rule check pushes, and its notes (see [`Diagnostics::note`]).
 #[derive(Debug, Default)]
-pub struct Diagnostics(pub Vec<Diagnostic>);
+pub struct Diagnostics(pub Vec<Diagnostic>, Vec<String>);
 
 impl Diagnostics {
     pub fn push(&mut self, span: Span, message: impl Into<String>) {
@@ -42,6 +42,21 @@ impl Diagnostics {
             span,
             message: message.into(),
         });
+    }
+
+    /// Records a note: a remark about how the check ran rather than a problem in the target
+    /// (e.g. "shellcheck is not installed; RUN scripts were not checked"). A note is not a
+    /// finding and never fails a policy; the same note is recorded once.
+    pub fn note(&mut self, message: impl Into<String>) {
+        let message = message.into();
+        if !self.1.contains(&message) {
+            self.1.push(message);
+        }
+    }
+
+    /// The notes recorded by [`Diagnostics::note`], in order.
+    pub fn notes(&self) -> &[String] {
+        &self.1
     }
 }
 

@@ -34,6 +34,8 @@ mod pc1002_no_latest_tag;
 mod pc1003_require_digest;
 mod pc1004_non_root_user;
 mod pc1005_unresolved_image_reference;
+mod pc2001_tls_verification_disabled;
+mod pc2002_package_signature_check_disabled;
 
 /// The rule the engine reports forbidden inline-ignore pragmas under.
 pub static INLINE_IGNORE_FORBIDDEN: &Rule = &pc0002_inline_ignore_forbidden::RULE;
@@ -68,4 +70,6 @@ pub static ALL: &[&Rule] = &[
     &pc1003_require_digest::RULE,
     &pc1004_non_root_user::RULE,
     &pc1005_unresolved_image_reference::RULE,
+    &pc2001_tls_verification_disabled::RULE,
+    &pc2002_package_signature_check_disabled::RULE,
 ];
