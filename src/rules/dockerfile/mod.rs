@@ -4,20 +4,28 @@ use super::Rule;
 
 #[cfg(test)]
 pub(crate) mod testing;
+mod package_managers;
 pub(crate) mod util;
 
 mod dl1001_inline_ignore_pragma;
 mod dl3000_relative_workdir;
+mod dl3008_apt_get_install_unpinned;
+mod dl3009_apt_lists_not_deleted;
 mod dl3010_copied_archive_extracted;
 mod dl3011_invalid_exposed_port;
 mod dl3012_multiple_healthchecks;
+mod dl3013_pip_install_unpinned;
+mod dl3014_apt_get_without_yes;
+mod dl3015_apt_get_install_recommends;
 mod dl3020_add_for_local_files;
 mod dl3021_multiple_sources_dest_not_directory;
 mod dl3022_copy_from_undefined_stage;
 mod dl3023_copy_from_own_stage;
 mod dl3024_duplicate_stage_name;
 mod dl3025_shell_form_cmd_or_entrypoint;
+mod dl3027_apt_instead_of_apt_get;
 mod dl3029_hardcoded_platform;
+mod dl3042_pip_install_with_cache;
 mod dl3043_forbidden_onbuild_trigger;
 mod dl3044_env_reference_in_same_instruction;
 mod dl3045_relative_copy_without_workdir;
@@ -44,16 +52,23 @@ pub static INLINE_IGNORE_FORBIDDEN: &Rule = &pc0002_inline_ignore_forbidden::RUL
 pub static ALL: &[&Rule] = &[
     &dl1001_inline_ignore_pragma::RULE,
     &dl3000_relative_workdir::RULE,
+    &dl3008_apt_get_install_unpinned::RULE,
+    &dl3009_apt_lists_not_deleted::RULE,
     &dl3010_copied_archive_extracted::RULE,
     &dl3011_invalid_exposed_port::RULE,
     &dl3012_multiple_healthchecks::RULE,
+    &dl3013_pip_install_unpinned::RULE,
+    &dl3014_apt_get_without_yes::RULE,
+    &dl3015_apt_get_install_recommends::RULE,
     &dl3020_add_for_local_files::RULE,
     &dl3021_multiple_sources_dest_not_directory::RULE,
     &dl3022_copy_from_undefined_stage::RULE,
     &dl3023_copy_from_own_stage::RULE,
     &dl3024_duplicate_stage_name::RULE,
     &dl3025_shell_form_cmd_or_entrypoint::RULE,
+    &dl3027_apt_instead_of_apt_get::RULE,
     &dl3029_hardcoded_platform::RULE,
+    &dl3042_pip_install_with_cache::RULE,
     &dl3043_forbidden_onbuild_trigger::RULE,
     &dl3044_env_reference_in_same_instruction::RULE,
     &dl3045_relative_copy_without_workdir::RULE,
