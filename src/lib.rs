@@ -2,7 +2,9 @@
 //!
 //! Data flows one way: targets → sources → facts → rules → findings → reports.
 
+pub mod cli;
 pub mod dockerfile;
+pub mod engine;
 pub mod finding;
 pub mod image;
 pub mod policy;

@@ -1,1 +1,284 @@
-fn main(){}
+//! The portcullis binary: parse arguments, run, map the outcome to an exit code.
+//! This is the only place that exits or prints errors.
+
+use clap::Parser;
+use portcullis::cli::{CheckArgs, Cli, Command, PolicyCommand};
+use portcullis::engine::{self, RunOptions};
+use portcullis::finding::Severity;
+use portcullis::policy::{Policy, PolicySource};
+use portcullis::report::{self, Format, Report};
+use portcullis::rules;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit codes, documented in the README.
+const PASSED: u8 = 0;
+const POLICY_FAILED: u8 = 1;
+const USAGE_ERROR: u8 = 2;
+const NOT_EVALUATED: u8 = 3;
+
+/// An error that ends the run, with the exit code it maps to.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl std::fmt::Display) -> Self {
+        Failure {
+            code: USAGE_ERROR,
+            message: message.to_string(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are not errors.
+            let code = if e.use_stderr() { USAGE_ERROR } else { PASSED };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("portcullis: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Failure> {
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rules { format } => {
+            print_out(&list_rules(&format))?;
+            Ok(PASSED)
+        }
+        Command::Explain { rule } => match rules::lookup(&rule) {
+            Some(rule) => {
+                print_out(&explain(rule))?;
+                Ok(PASSED)
+            }
+            None => {
+                let hint = rules::suggest(&rule)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_else(|| "; `portcullis rules` lists them all".into());
+                Err(Failure::usage(format!("unknown rule `{rule}`{hint}")))
+            }
+        },
+        Command::Policy(PolicyCommand::Validate { file }) => {
+            let policy = Policy::load(&file).map_err(Failure::usage)?;
+            print_out(&format!(
+                "{}: valid ({} rules enabled, fail_on {})\n",
+                file.display(),
+                policy.rules.len(),
+                policy.fail_on
+            ))?;
+            Ok(PASSED)
+        }
+        Command::Policy(PolicyCommand::Show { file }) => {
+            let policy = load_policy(file.as_deref())?;
+            print_out(&policy.to_yaml())?;
+            Ok(PASSED)
+        }
+    }
+}
+
+fn current_dir() -> Result<PathBuf, Failure> {
+    std::env::current_dir()
+        .map_err(|e| Failure::usage(format!("cannot read the current directory: {e}")))
+}
+
+fn load_policy(explicit: Option<&Path>) -> Result<Policy, Failure> {
+    Policy::discover(&current_dir()?, explicit).map_err(Failure::usage)
+}
+
+fn check(args: CheckArgs) -> Result<u8, Failure> {
+    let format: Format = args.format.parse().map_err(Failure::usage)?;
+    let extra_reports = args
+        .reports
+        .iter()
+        .map(|spec| parse_report_spec(spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    let build_args = parse_build_args(&args.build_args)?;
+    let mut policy = load_policy(args.policy.as_deref())?;
+    if let Some(level) = &args.fail_on {
+        policy.fail_on = level
+            .parse::<Severity>()
+            .map_err(|e| Failure::usage(format!("--fail-on: {e}")))?;
+    }
+
+    let targets = if args.targets.is_empty() {
+        vec![".".to_string()]
+    } else {
+        args.targets.clone()
+    };
+    let specs: Vec<_> = targets.iter().map(|t| engine::parse_target(t)).collect();
+    let files = engine::collect_dockerfiles(&specs).map_err(Failure::usage)?;
+    let cwd = current_dir()?;
+    let shown_policy = match &policy.source {
+        PolicySource::File(path) => engine::display_path(path, &cwd),
+        builtin => builtin.to_string(),
+    };
+    let options = RunOptions { build_args, cwd };
+    let outcome = engine::check_dockerfiles(&policy, &files, &options);
+
+    let report = Report {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        policy: shown_policy,
+        fail_on: policy.fail_on,
+        findings: &outcome.findings,
+        notes: &outcome.notes,
+        targets: &outcome.targets,
+        rules: &outcome.rules,
+    };
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let rendered = report::render(&report, format, color && format == Format::Text);
+    match &args.output {
+        Some(path) => write_file(path, &rendered)?,
+        None => print_out(&rendered)?,
+    }
+    for (format, path) in &extra_reports {
+        write_file(path, &report::render(&report, *format, false))?;
+    }
+
+    if !outcome.unevaluated.is_empty() {
+        for problem in &outcome.unevaluated {
+            eprintln!("portcullis: could not evaluate {problem}");
+        }
+        return Ok(NOT_EVALUATED);
+    }
+    Ok(if report.passed() {
+        PASSED
+    } else {
+        POLICY_FAILED
+    })
+}
+
+fn parse_report_spec(spec: &str) -> Result<(Format, PathBuf), Failure> {
+    let (format, path) = spec.split_once('=').ok_or_else(|| {
+        Failure::usage(format!(
+            "--report `{spec}`: expected FORMAT=PATH, e.g. sarif=gate.sarif (formats: {})",
+            Format::choices()
+        ))
+    })?;
+    if path.is_empty() {
+        return Err(Failure::usage(format!(
+            "--report `{spec}`: the path is empty"
+        )));
+    }
+    let format = format
+        .parse::<Format>()
+        .map_err(|e| Failure::usage(format!("--report `{spec}`: {e}")))?;
+    Ok((format, PathBuf::from(path)))
+}
+
+fn parse_build_args(args: &[String]) -> Result<BTreeMap<String, String>, Failure> {
+    let mut map = BTreeMap::new();
+    for arg in args {
+        match arg.split_once('=') {
+            Some((name, value)) if !name.is_empty() => {
+                map.insert(name.to_string(), value.to_string());
+            }
+            _ => {
+                // `--build-arg NAME` takes the value from the environment, as docker build does.
+                match std::env::var(arg) {
+                    Ok(value) if !arg.is_empty() => {
+                        map.insert(arg.clone(), value);
+                    }
+                    _ => return Err(Failure::usage(format!(
+                        "--build-arg `{arg}`: expected NAME=VALUE (or NAME set in the environment)"
+                    ))),
+                }
+            }
+        }
+    }
+    Ok(map)
+}
+
+fn write_file(path: &Path, content: &str) -> Result<(), Failure> {
+    std::fs::write(path, content).map_err(|e| Failure {
+        code: USAGE_ERROR,
+        message: format!("cannot write {}: {e}", path.display()),
+    })
+}
+
+fn print_out(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`portcullis rules | head`) is not an error worth reporting.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::usage(format!(
+            "cannot write to standard output: {e}"
+        ))),
+    }
+}
+
+fn list_rules(format: &str) -> String {
+    let all = rules::all();
+    match format {
+        "json" => {
+            let items: Vec<_> = all
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "name": r.name,
+                        "severity": r.severity,
+                        "aliases": r.aliases,
+                        "target": match r.target() { rules::Target::Dockerfile => "dockerfile", rules::Target::Image => "image" },
+                        "summary": r.summary(),
+                    })
+                })
+                .collect();
+            let mut text = serde_json::to_string_pretty(&items).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        "markdown" => rules::markdown_table(),
+        _ => {
+            let mut out = String::new();
+            for r in all {
+                out.push_str(&format!(
+                    "{:<8} {:<40} {:<9} {}\n",
+                    r.id,
+                    r.name,
+                    r.severity.as_str(),
+                    r.summary()
+                ));
+            }
+            out
+        }
+    }
+}
+
+fn explain(rule: &rules::Rule) -> String {
+    let aliases = if rule.aliases.is_empty() {
+        String::new()
+    } else {
+        format!("Aliases: {}\n", rule.aliases.join(", "))
+    };
+    format!(
+        "{} {} (default severity: {})\n{}\n{}",
+        rule.id,
+        rule.name,
+        rule.severity,
+        aliases,
+        rule.documentation()
+    )
+}

@@ -1,0 +1,81 @@
+//! Command-line definitions (clap). Parsing only: `main.rs` acts on them.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// A CI security gate for container images and Dockerfiles.
+///
+/// Exit codes: 0 the policy passed; 1 a finding at or above `fail_on`; 2 usage or
+/// configuration error; 3 something the policy requires could not be evaluated.
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check Dockerfiles (and, later, images) against the policy.
+    Check(CheckArgs),
+    /// List every rule: code, name, default severity and summary.
+    Rules {
+        /// Output format: text, json or markdown (the README's rule table).
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "markdown"])]
+        format: String,
+    },
+    /// Print a rule's documentation.
+    Explain {
+        /// A rule code (`DL3008`), name (`no-latest-tag`) or alias.
+        rule: String,
+    },
+    /// Validate or show a policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check a policy file; report every error with file:line:column.
+    Validate { file: PathBuf },
+    /// Print the effective policy (after `extends`) as YAML.
+    Show {
+        /// A policy file; default: the policy `check` would use here.
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Dockerfiles or directories (searched recursively); default `.`.
+    /// Images: `docker://REF`, `oci:DIR[:TAG]`, `docker-archive:FILE`.
+    pub targets: Vec<String>,
+
+    /// Policy file; default `.portcullis.yaml`/`.portcullis.yml` here, else the built-in default.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Report format: text, json, sarif, gitlab, junit, github.
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: String,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also write a report in FORMAT to PATH (repeatable), e.g. `--report sarif=gate.sarif`.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<String>,
+
+    /// Fail on findings at or above this severity (overrides the policy's `fail_on`).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+
+    /// A build argument for ARG resolution, as `docker build --build-arg` (repeatable).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    pub build_args: Vec<String>,
+
+    /// Colour in text output: auto (a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
+}

@@ -1,0 +1,511 @@
+//! The engine: targets × rules → findings. Concurrency lives here, not in rules.
+//!
+//! 1. Targets are resolved: directories walked, Dockerfiles collected in a stable order.
+//! 2. Facts are gathered per Dockerfile (parse + ARG resolution), in parallel.
+//! 3. Enabled rules run over the facts; custom regex rules too.
+//! 4. Findings pass through inline pragmas and policy exceptions, get the policy's severity
+//!    and a fingerprint, and are sorted.
+
+use crate::dockerfile::pragma::{pragmas, Pragma};
+use crate::dockerfile::{DockerfileFacts, Instruction};
+use crate::finding::{Finding, Location, Severity, Span};
+use crate::policy::{CustomRule, Date, Policy};
+use crate::report::{EnabledRule, Note};
+use crate::rules::{self, Check, Diagnostics, DockerfileContext, Rule};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A target given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    Path(PathBuf),
+    /// `docker://REF`, `oci:DIR[:TAG]`, `docker-archive:FILE`.
+    Image {
+        transport: &'static str,
+        reference: String,
+    },
+}
+
+/// Why the engine could not run at all (exit 2) or could not evaluate something (exit 3).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("target `{0}` does not exist")]
+    MissingTarget(String),
+    #[error("target `{0}` does not exist; to check an image, write `docker://{0}`")]
+    LooksLikeImage(String),
+    #[error("image targets (`{0}`) are not supported yet: only Dockerfiles can be checked in this version")]
+    ImagesNotSupported(String),
+    #[error("no Dockerfile found under `{0}` (looked for Dockerfile, Containerfile, *.Dockerfile, *.dockerfile, Dockerfile.*, Containerfile.*)")]
+    NothingFound(String),
+}
+
+/// Parses a command-line target.
+pub fn parse_target(arg: &str) -> TargetSpec {
+    for (prefix, transport) in [
+        ("docker://", "docker"),
+        ("oci:", "oci"),
+        ("docker-archive:", "docker-archive"),
+    ] {
+        if let Some(rest) = arg.strip_prefix(prefix) {
+            return TargetSpec::Image {
+                transport,
+                reference: rest.to_string(),
+            };
+        }
+    }
+    TargetSpec::Path(PathBuf::from(arg))
+}
+
+/// What a run produced: every view (report) is rendered from this.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub notes: Vec<Note>,
+    /// Every target checked, as reported (relative paths).
+    pub targets: Vec<String>,
+    pub rules: Vec<EnabledRule>,
+    /// Targets that could not be evaluated (unreadable files): the run must fail closed.
+    pub unevaluated: Vec<String>,
+}
+
+/// Options of one run besides the policy.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub build_args: BTreeMap<String, String>,
+    /// The directory paths are reported relative to.
+    pub cwd: PathBuf,
+}
+
+/// Resolves targets into a sorted, de-duplicated list of Dockerfiles.
+pub fn collect_dockerfiles(specs: &[TargetSpec]) -> Result<Vec<PathBuf>, EngineError> {
+    let mut files = Vec::new();
+    for spec in specs {
+        match spec {
+            TargetSpec::Image {
+                transport,
+                reference,
+            } => {
+                let shown = match *transport {
+                    "docker" => format!("docker://{reference}"),
+                    other => format!("{other}:{reference}"),
+                };
+                return Err(EngineError::ImagesNotSupported(shown));
+            }
+            TargetSpec::Path(path) if path.is_dir() => {
+                let before = files.len();
+                walk(path, &mut files);
+                if files.len() == before {
+                    return Err(EngineError::NothingFound(path.display().to_string()));
+                }
+            }
+            TargetSpec::Path(path) if path.is_file() => files.push(path.clone()),
+            TargetSpec::Path(path) => {
+                let text = path.display().to_string();
+                return Err(if looks_like_image(&text) {
+                    EngineError::LooksLikeImage(text)
+                } else {
+                    EngineError::MissingTarget(text)
+                });
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// `nginx:1.27`, `ghcr.io/acme/app@sha256:…`: not a path a user would type for a Dockerfile.
+fn looks_like_image(text: &str) -> bool {
+    let last = text.rsplit('/').next().unwrap_or(text);
+    (last.contains(':') || text.contains('@')) && !text.contains('\\') && !text.ends_with('/')
+}
+
+const SKIPPED_DIRS: &[&str] = &[".git", "target", "node_modules"];
+
+fn walk(root: &Path, files: &mut Vec<PathBuf>) {
+    let walker = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !(e.file_type().is_dir()
+                    && SKIPPED_DIRS.contains(&e.file_name().to_string_lossy().as_ref()))
+        });
+    for entry in walker.flatten() {
+        if entry.file_type().is_file() && is_dockerfile_name(&entry.file_name().to_string_lossy()) {
+            files.push(entry.into_path());
+        }
+    }
+}
+
+/// `Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`,
+/// `Containerfile.*`.
+pub fn is_dockerfile_name(name: &str) -> bool {
+    name == "Dockerfile"
+        || name == "Containerfile"
+        || name.ends_with(".Dockerfile")
+        || name.ends_with(".dockerfile")
+        || name.starts_with("Dockerfile.")
+        || name.starts_with("Containerfile.")
+}
+
+/// The path as reported: relative to `cwd` when under it, `/`-separated.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
+    let shown = absolute.strip_prefix(cwd).unwrap_or(&absolute);
+    let text = shown.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").unwrap_or(&text).to_string()
+}
+
+/// Runs the policy over Dockerfiles.
+pub fn check_dockerfiles(policy: &Policy, files: &[PathBuf], options: &RunOptions) -> Outcome {
+    let custom: Vec<(&'static Rule, &CustomRule)> =
+        policy.custom.iter().map(|c| (custom_rule(c), c)).collect();
+    let per_file: Vec<FileResult> = files
+        .par_iter()
+        .map(|path| check_file(policy, &custom, path, options))
+        .collect();
+    let mut outcome = Outcome {
+        rules: enabled_rules(policy, &custom),
+        ..Outcome::default()
+    };
+    let today = Date::today();
+    for result in per_file {
+        outcome.targets.push(result.target.clone());
+        if let Some(error) = result.unreadable {
+            outcome
+                .unevaluated
+                .push(format!("{}: {error}", result.target));
+            continue;
+        }
+        for finding in result.findings {
+            if !excepted(policy, &finding, &result.absolute, &options.cwd, today) {
+                outcome.findings.push(finding);
+            }
+        }
+        outcome.notes.extend(result.notes);
+    }
+    outcome.notes.extend(expired_exception_notes(policy, today));
+    outcome
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    outcome.findings.dedup();
+    outcome
+}
+
+struct FileResult {
+    target: String,
+    absolute: PathBuf,
+    findings: Vec<Finding>,
+    notes: Vec<Note>,
+    unreadable: Option<String>,
+}
+
+fn check_file(
+    policy: &Policy,
+    custom: &[(&'static Rule, &CustomRule)],
+    path: &Path,
+    options: &RunOptions,
+) -> FileResult {
+    let target = display_path(path, &options.cwd);
+    let absolute = options.cwd.join(path);
+    let mut result = FileResult {
+        target: target.clone(),
+        absolute,
+        findings: Vec::new(),
+        notes: Vec::new(),
+        unreadable: None,
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            result.unreadable = Some(format!("cannot read: {e}"));
+            return result;
+        }
+    };
+    let source = String::from_utf8_lossy(&bytes);
+    let facts = DockerfileFacts::gather(&target, &source, &options.build_args);
+    let mut raw: Vec<(&'static Rule, Severity, Diagnostics)> = Vec::new();
+    for enabled in &policy.rules {
+        if let Check::Dockerfile(check) = enabled.rule.check {
+            let mut out = Diagnostics::default();
+            check(
+                &DockerfileContext {
+                    facts: &facts,
+                    options: &enabled.options,
+                },
+                &mut out,
+            );
+            raw.push((enabled.rule, enabled.severity, out));
+        }
+    }
+    for (rule, spec) in custom {
+        raw.push((rule, spec.severity, run_custom(spec, &facts)));
+    }
+
+    let pragmas = pragmas(&facts.file);
+    if !policy.inline_ignores {
+        if let Some(rule) = policy.rule(rules::dockerfile::INLINE_IGNORE_FORBIDDEN.id) {
+            let mut out = Diagnostics::default();
+            for p in &pragmas {
+                out.push(
+                    Span::new(p.line, p.column, p.line, facts.line_text(p.line).chars().count() + 1),
+                    format!(
+                        "inline ignore `{} {}ignore={}` is not allowed by the policy; it was not applied",
+                        p.tool,
+                        if p.global { "global " } else { "" },
+                        p.keys.join(",")
+                    ),
+                );
+            }
+            raw.push((rule.rule, rule.severity, out));
+        }
+    } else {
+        result
+            .notes
+            .extend(unknown_pragma_keys(&pragmas, &target, custom));
+    }
+
+    for (rule, severity, diagnostics) in raw {
+        for d in diagnostics.0 {
+            if policy.inline_ignores && silenced(&pragmas, rule, &d.message, d.span.line) {
+                continue;
+            }
+            let mut finding = Finding {
+                rule_id: rule.id,
+                rule: rule.name,
+                severity,
+                message: d.message,
+                target: target.clone(),
+                location: Location {
+                    path: Some(target.clone()),
+                    span: Some(d.span),
+                },
+                fingerprint: String::new(),
+            };
+            finding.compute_fingerprint(facts.line_text(d.span.line));
+            result.findings.push(finding);
+        }
+    }
+    result
+}
+
+/// Whether an inline pragma silences a finding of `rule` at `line`. A pragma key may be the
+/// rule's code, name or alias; a ShellCheck code (`SC2086`) silences the ShellCheck finding
+/// whose message starts with it.
+fn silenced(pragmas: &[Pragma], rule: &Rule, message: &str, line: usize) -> bool {
+    pragmas.iter().any(|p| {
+        p.covers(line)
+            && p.keys.iter().any(|k| {
+                rule.answers_to(k) || (is_shellcheck_code(k) && message.starts_with(k.as_str()))
+            })
+    })
+}
+
+fn is_shellcheck_code(key: &str) -> bool {
+    key.len() > 2 && key.starts_with("SC") && key[2..].chars().all(|c| c.is_ascii_digit())
+}
+
+fn unknown_pragma_keys(
+    pragmas: &[Pragma],
+    target: &str,
+    custom: &[(&'static Rule, &CustomRule)],
+) -> Vec<Note> {
+    let mut notes = Vec::new();
+    for p in pragmas {
+        for key in &p.keys {
+            let known = rules::lookup(key).is_some()
+                || is_shellcheck_code(key)
+                || custom.iter().any(|(r, _)| r.answers_to(key));
+            if !known {
+                let hint = rules::suggest(key)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                notes.push(
+                    Note::new(format!("ignore pragma names unknown rule `{key}`{hint}")).at(
+                        Location {
+                            path: Some(target.to_string()),
+                            span: Some(Span::point(p.line, p.column)),
+                        },
+                    ),
+                );
+            }
+        }
+    }
+    notes
+}
+
+/// A custom policy rule as a registry-like rule, so that reports describe it like any other.
+/// Custom rules are few and live as long as the process, so their text is leaked once.
+fn custom_rule(spec: &CustomRule) -> &'static Rule {
+    let id: &'static str = Box::leak(spec.id.clone().into_boxed_str());
+    let docs: &'static str = Box::leak(
+        format!(
+            "{}\n\nA custom rule defined in the policy: instructions{} matching `{}`.",
+            spec.message,
+            spec.instruction
+                .map(|k| format!(" `{}`", k.as_str()))
+                .unwrap_or_default(),
+            spec.pattern.as_str()
+        )
+        .into_boxed_str(),
+    );
+    Box::leak(Box::new(Rule {
+        id,
+        name: id,
+        severity: spec.severity,
+        docs,
+        check: Check::Engine,
+        ..Rule::DEFAULT
+    }))
+}
+
+/// Runs a custom regex rule over every instruction (keyword, flags, arguments and heredoc
+/// bodies), reporting each matching instruction once.
+fn run_custom(spec: &CustomRule, facts: &DockerfileFacts) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    for inst in &facts.file.instructions {
+        if spec.instruction.is_some_and(|k| k != inst.keyword) {
+            continue;
+        }
+        let text = instruction_text(inst);
+        // A regex that fails at match time (backtracking limit) is reported, not passed.
+        match spec.pattern.is_match(&text) {
+            Ok(true) => out.push(inst.span, spec.message.clone()),
+            Ok(false) => {}
+            Err(e) => out.push(
+                inst.span,
+                format!("{} (pattern could not be evaluated: {e})", spec.message),
+            ),
+        }
+    }
+    out
+}
+
+/// The instruction as one line: `RUN --mount=… apt-get install …`, then heredoc bodies.
+fn instruction_text(inst: &Instruction) -> String {
+    let mut text = inst.keyword.as_str().to_string();
+    for flag in &inst.flags {
+        text.push_str(" --");
+        text.push_str(&flag.name);
+        if let Some(v) = &flag.value {
+            text.push('=');
+            text.push_str(v);
+        }
+    }
+    text.push(' ');
+    text.push_str(&inst.rest);
+    for h in &inst.heredocs {
+        text.push('\n');
+        text.push_str(&h.body);
+    }
+    text
+}
+
+fn enabled_rules(policy: &Policy, custom: &[(&'static Rule, &CustomRule)]) -> Vec<EnabledRule> {
+    let mut rules: Vec<EnabledRule> = policy
+        .rules
+        .iter()
+        .map(|r| EnabledRule {
+            rule: r.rule,
+            severity: r.severity,
+        })
+        .collect();
+    rules.extend(custom.iter().map(|(rule, spec)| EnabledRule {
+        rule,
+        severity: spec.severity,
+    }));
+    rules
+}
+
+fn excepted(policy: &Policy, finding: &Finding, file: &Path, cwd: &Path, today: Date) -> bool {
+    policy
+        .exceptions
+        .iter()
+        .any(|e| e.applies_to_file(finding.rule_id, file, cwd, today))
+}
+
+fn expired_exception_notes(policy: &Policy, today: Date) -> Vec<Note> {
+    policy
+        .expired_exceptions(today)
+        .map(|e| {
+            Note::new(format!(
+                "exception for {} expired on {}; it no longer applies (reason was: {})",
+                e.rules.join(", "),
+                e.expires.map(|d| d.to_string()).unwrap_or_default(),
+                e.reason
+            ))
+            .at(Location {
+                path: Some(e.origin.file.clone()),
+                span: Some(e.origin.span),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerfile_names() {
+        for name in [
+            "Dockerfile",
+            "Containerfile",
+            "api.Dockerfile",
+            "api.dockerfile",
+            "Dockerfile.prod",
+            "Containerfile.dev",
+        ] {
+            assert!(is_dockerfile_name(name), "{name}");
+        }
+        for name in ["dockerfile", "Dockerfile-old", "README.md", "Dockerfiles"] {
+            assert!(!is_dockerfile_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn image_like_arguments() {
+        assert!(looks_like_image("nginx:1.27"));
+        assert!(looks_like_image("ghcr.io/acme/app@sha256:abc"));
+        assert!(!looks_like_image("services/api/Dockerfile"));
+        assert!(!looks_like_image("services/"));
+    }
+
+    #[test]
+    fn targets_parse_transports() {
+        assert_eq!(
+            parse_target("docker://nginx:1"),
+            TargetSpec::Image {
+                transport: "docker",
+                reference: "nginx:1".into()
+            }
+        );
+        assert_eq!(
+            parse_target("./Dockerfile"),
+            TargetSpec::Path("./Dockerfile".into())
+        );
+    }
+
+    #[test]
+    fn display_paths_are_relative_and_slashed() {
+        let cwd = Path::new("/work/repo");
+        assert_eq!(
+            display_path(Path::new("./a/Dockerfile"), cwd),
+            "a/Dockerfile"
+        );
+        assert_eq!(
+            display_path(Path::new("/work/repo/b/Dockerfile"), cwd),
+            "b/Dockerfile"
+        );
+        assert_eq!(
+            display_path(Path::new("/elsewhere/Dockerfile"), cwd),
+            "/elsewhere/Dockerfile"
+        );
+    }
+}

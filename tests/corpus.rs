@@ -1,0 +1,84 @@
+//! The real-world corpus: every file is parsed (BuildKit accepts them all but one deliberately
+//! broken test file) and checked without a crash.
+
+use crate::util::{corpus_dir, run_in};
+
+/// Files BuildKit itself rejects (they test error handling in their projects).
+const REJECTED_BY_BUILDKIT: &[&str] =
+    &["containers__buildah__tests__bud__unrecognized__Dockerfile"];
+
+#[test]
+fn every_corpus_file_parses() {
+    let dir = corpus_dir();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("corpus") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if name.ends_with(".tsv") || REJECTED_BY_BUILDKIT.contains(&name.as_str()) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).expect("read");
+        let file = portcullis::dockerfile::parse(&String::from_utf8_lossy(&bytes));
+        count += 1;
+        for e in file.errors {
+            failures.push(format!("{name}:{}: {}", e.span.line, e.message));
+        }
+    }
+    assert!(count > 1000, "only {count} corpus files");
+    assert!(
+        failures.is_empty(),
+        "{} parse failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_gate_runs_clean_over_the_corpus() {
+    let dir = corpus_dir();
+    let dir_text = dir.to_string_lossy().to_string();
+    // The corpus has no Dockerfile-named files (they are flattened), so pass them explicitly
+    // in one run, as a pre-commit hook would.
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("corpus")
+        .map(|e| e.expect("entry").path().to_string_lossy().to_string())
+        .filter(|p| !p.ends_with(".tsv"))
+        .collect();
+    files.sort();
+    let mut args = vec!["check", "--format", "json", "--policy", "strict.yaml"];
+    args.extend(files.iter().map(String::as_str));
+    let temp = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        temp.path().join("strict.yaml"),
+        "version: 1\nextends: strict\n",
+    )
+    .expect("policy");
+    let run = run_in(temp.path(), &args);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "exit {} over {dir_text}: {}",
+        run.code,
+        run.stderr
+    );
+    let json = run.json();
+    let findings = json["findings"].as_array().expect("findings");
+    let syntax: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "PC0001")
+        .collect();
+    assert!(
+        syntax.iter().all(|f| REJECTED_BY_BUILDKIT
+            .iter()
+            .any(|n| f["target"].as_str().unwrap_or("").ends_with(n))),
+        "unexpected syntax errors: {syntax:?}"
+    );
+    assert!(
+        findings.len() > 1000,
+        "a strict policy over the corpus finds plenty"
+    );
+}
