@@ -3,7 +3,7 @@
 
 use super::pc1005_unresolved_image_reference::{describe, parsed_reference};
 use crate::finding::Severity;
-use crate::image::glob_matches;
+use crate::policy::Glob;
 use crate::rules::{Check, Diagnostics, DockerfileContext, OptionKind, OptionSpec};
 
 crate::declare_rule! {
@@ -66,15 +66,20 @@ crate::declare_rule! {
 }
 
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
-    let allow = ctx.options.list("allow");
-    let deny = ctx.options.list("deny");
+    let allow = compile(ctx.options.list("allow"));
+    let deny = compile(ctx.options.list("deny"));
     let allow_listed = ctx.options.has("allow");
     for image in &ctx.facts.images {
         let Some(reference) = parsed_reference(image) else {
             continue;
         };
         let name = reference.name();
-        if let Some(pattern) = deny.iter().find(|p| glob_matches(p, &name)) {
+        // The policy validated these globs; should one still not compile, fail closed: an
+        // invalid deny pattern denies, an invalid allow pattern admits nothing.
+        let matches = |(_, glob): &&(String, Option<Glob>), deny: bool| {
+            glob.as_ref().map_or(deny, |g| g.matches(&name))
+        };
+        if let Some((pattern, _)) = deny.iter().find(|p| matches(p, true)) {
             out.push(
                 image.span,
                 format!(
@@ -82,7 +87,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
                     describe(image)
                 ),
             );
-        } else if allow_listed && !allow.iter().any(|p| glob_matches(p, &name)) {
+        } else if allow_listed && !allow.iter().any(|p| matches(&p, false)) {
             out.push(
                 image.span,
                 format!(
@@ -92,6 +97,16 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
             );
         }
     }
+}
+
+/// Compiles the patterns once per file. Registry hosts are case-insensitive and repository
+/// paths are lower-case by the reference grammar, and names are normalised to lower case, so
+/// patterns are lower-cased too: `deny: [EVIL.com/**]` must not silently match nothing.
+fn compile(patterns: &[String]) -> Vec<(String, Option<Glob>)> {
+    patterns
+        .iter()
+        .map(|p| (p.clone(), Glob::new(&p.to_ascii_lowercase()).ok()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -212,5 +227,25 @@ mod tests {
             );
         }
         assert!(messages("FROM evil.com.example.org/app:1\n", None, Some(deny)).is_empty());
+    }
+
+    #[test]
+    fn catches_denied_registry_written_in_upper_case() {
+        let m = messages("FROM evil.com/x:1\n", None, Some(&["EVIL.com/**"]));
+        assert_eq!(m.len(), 1, "{m:?}");
+    }
+
+    #[test]
+    fn allow_respects_segment_boundaries() {
+        let allow: &[&str] = &["ghcr.io/acme/**"];
+        assert!(messages("FROM ghcr.io/acme/app:1\n", Some(allow), None).is_empty());
+        assert_eq!(
+            messages("FROM ghcr.io/acme-evil/x:1\n", Some(allow), None).len(),
+            1
+        );
+        assert_eq!(
+            messages("FROM ghcr.io.evil.com/acme/x:1\n", Some(allow), None).len(),
+            1
+        );
     }
 }
