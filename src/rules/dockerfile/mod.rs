@@ -5,6 +5,7 @@ use super::Rule;
 #[cfg(test)]
 pub(crate) mod testing;
 mod package_managers;
+mod rpm_package_managers;
 pub(crate) mod util;
 
 mod dl1001_inline_ignore_pragma;
@@ -25,6 +26,16 @@ mod dl3024_duplicate_stage_name;
 mod dl3025_shell_form_cmd_or_entrypoint;
 mod dl3027_apt_instead_of_apt_get;
 mod dl3029_hardcoded_platform;
+mod dl3030_yum_without_assume_yes;
+mod dl3032_yum_cache_not_cleaned;
+mod dl3033_yum_install_unpinned;
+mod dl3034_zypper_without_non_interactive;
+mod dl3035_zypper_dist_upgrade;
+mod dl3036_zypper_cache_not_cleaned;
+mod dl3037_zypper_install_unpinned;
+mod dl3038_dnf_without_assume_yes;
+mod dl3040_dnf_cache_not_cleaned;
+mod dl3041_dnf_install_unpinned;
 mod dl3042_pip_install_with_cache;
 mod dl3043_forbidden_onbuild_trigger;
 mod dl3044_env_reference_in_same_instruction;
@@ -68,6 +79,16 @@ pub static ALL: &[&Rule] = &[
     &dl3025_shell_form_cmd_or_entrypoint::RULE,
     &dl3027_apt_instead_of_apt_get::RULE,
     &dl3029_hardcoded_platform::RULE,
+    &dl3030_yum_without_assume_yes::RULE,
+    &dl3032_yum_cache_not_cleaned::RULE,
+    &dl3033_yum_install_unpinned::RULE,
+    &dl3034_zypper_without_non_interactive::RULE,
+    &dl3035_zypper_dist_upgrade::RULE,
+    &dl3036_zypper_cache_not_cleaned::RULE,
+    &dl3037_zypper_install_unpinned::RULE,
+    &dl3038_dnf_without_assume_yes::RULE,
+    &dl3040_dnf_cache_not_cleaned::RULE,
+    &dl3041_dnf_install_unpinned::RULE,
     &dl3042_pip_install_with_cache::RULE,
     &dl3043_forbidden_onbuild_trigger::RULE,
     &dl3044_env_reference_in_same_instruction::RULE,
