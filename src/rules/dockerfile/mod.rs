@@ -4,6 +4,16 @@ use super::Rule;
 
 #[cfg(test)]
 pub(crate) mod testing;
+mod dl3048_invalid_label_key;
+mod dl3049_missing_label;
+mod dl3050_superfluous_label;
+mod dl3051_empty_label;
+mod dl3052_invalid_url_label;
+mod dl3053_invalid_rfc3339_label;
+mod dl3054_invalid_spdx_label;
+mod dl3055_invalid_git_hash_label;
+mod dl3056_invalid_semver_label;
+mod dl3058_invalid_email_label;
 mod package_managers;
 mod rpm_package_managers;
 pub(crate) mod util;
@@ -93,7 +103,17 @@ pub static ALL: &[&Rule] = &[
     &dl3043_forbidden_onbuild_trigger::RULE,
     &dl3044_env_reference_in_same_instruction::RULE,
     &dl3045_relative_copy_without_workdir::RULE,
+    &dl3048_invalid_label_key::RULE,
+    &dl3049_missing_label::RULE,
+    &dl3050_superfluous_label::RULE,
+    &dl3051_empty_label::RULE,
+    &dl3052_invalid_url_label::RULE,
+    &dl3053_invalid_rfc3339_label::RULE,
+    &dl3054_invalid_spdx_label::RULE,
+    &dl3055_invalid_git_hash_label::RULE,
+    &dl3056_invalid_semver_label::RULE,
     &dl3057_missing_healthcheck::RULE,
+    &dl3058_invalid_email_label::RULE,
     &dl3059_consecutive_run_instructions::RULE,
     &dl3061_instruction_before_from::RULE,
     &dl4000_deprecated_maintainer::RULE,

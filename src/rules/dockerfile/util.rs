@@ -3,6 +3,9 @@
 
 use crate::dockerfile::expand::{global_scope, stage_scope, Scope};
 use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Instruction, Unresolved};
+use crate::finding::Span;
+use crate::rules::{DockerfileContext, OptionKind, OptionSpec};
+use std::collections::BTreeMap;
 
 /// The index of the stage instruction `index` belongs to (`None` before the first `FROM`).
 pub fn stage_of(facts: &DockerfileFacts, index: usize) -> Option<usize> {
@@ -120,6 +123,116 @@ pub fn strip_quotes(word: &str) -> &str {
         }
     }
     word
+}
+
+/// The `schema` option of the label rules: label name → expected type.
+pub const LABEL_SCHEMA: OptionSpec = OptionSpec {
+    name: "schema",
+    kind: OptionKind::StringMap,
+    doc: "Labels the image must carry, each with the type its value must have: `text`, \
+          `url`, `hash` (git commit), `rfc3339` (date-time), `semver`, `spdx` (license \
+          expression) or `email` (like hadolint's `label-schema`).",
+};
+
+/// The labels of `schema` whose type is `kind` (compared case-insensitively).
+pub fn schema_labels<'a>(ctx: &'a DockerfileContext<'_>, kind: &str) -> Vec<&'a str> {
+    ctx.options
+        .map(LABEL_SCHEMA.name)
+        .into_iter()
+        .flatten()
+        .filter(|(_, t)| t.trim().eq_ignore_ascii_case(kind))
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// A label of the built image: its last definition in the stages that make up the image.
+#[derive(Debug, Clone)]
+pub struct ImageLabel {
+    /// The value as written (quotes removed, variables not expanded).
+    pub written: String,
+    /// The value with the stage's `ARG`s and `ENV`s expanded.
+    pub value: Result<String, Unresolved>,
+    /// The `LABEL` instruction that sets it last.
+    pub span: Span,
+}
+
+impl ImageLabel {
+    /// How to show the value in a message: as written, and resolved when that differs.
+    pub fn shown(&self) -> String {
+        match &self.value {
+            Ok(value) if *value != self.written => {
+                format!("`{}` (resolved to `{value}`)", self.written)
+            }
+            _ => format!("`{}`", self.written),
+        }
+    }
+}
+
+/// The labels the built image gets from its Dockerfile, by key: later `LABEL`s override
+/// earlier ones, parent stages come first. Keys whose variables have no known value are left
+/// out; `ONBUILD LABEL` applies to other images and is left out too.
+pub fn image_labels(facts: &DockerfileFacts) -> BTreeMap<String, ImageLabel> {
+    let mut labels = BTreeMap::new();
+    for stage in final_image_stages(facts).into_iter().rev() {
+        for (index, inst) in stage_body(facts, stage) {
+            let Args::Label(pairs) = &inst.args else {
+                continue;
+            };
+            for pair in pairs {
+                let key = if pair.key.contains('$') {
+                    match expand_at(facts, index, &pair.key) {
+                        Ok(key) => key,
+                        Err(_) => continue,
+                    }
+                } else {
+                    pair.key.clone()
+                };
+                let value = if pair.value.contains('$') {
+                    expand_at(facts, index, &pair.value)
+                } else {
+                    Ok(pair.value.clone())
+                };
+                labels.insert(
+                    key,
+                    ImageLabel {
+                        written: pair.value.clone(),
+                        value,
+                        span: inst.span,
+                    },
+                );
+            }
+        }
+    }
+    labels
+}
+
+/// Checks the image's labels that the schema gives type `kind` with `valid`, reporting each
+/// invalid one with `problem` (e.g. "is not a valid URL"). Empty values are left to `DL3051`
+/// and values whose variables have no known value are not judged.
+pub fn check_typed_labels(
+    ctx: &DockerfileContext<'_>,
+    out: &mut crate::rules::Diagnostics,
+    kind: &str,
+    valid: fn(&str) -> bool,
+    problem: &str,
+) {
+    let wanted = schema_labels(ctx, kind);
+    if wanted.is_empty() {
+        return;
+    }
+    for (key, label) in image_labels(ctx.facts) {
+        if !wanted.contains(&key.as_str()) {
+            continue;
+        }
+        let Ok(value) = &label.value else { continue };
+        if value.trim().is_empty() || valid(value) {
+            continue;
+        }
+        out.push(
+            label.span,
+            format!("label `{key}` {problem}: {}", label.shown()),
+        );
+    }
 }
 
 #[cfg(test)]
