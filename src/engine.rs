@@ -190,6 +190,11 @@ pub fn check_dockerfiles(policy: &Policy, files: &[PathBuf], options: &RunOption
         }
         outcome.notes.extend(result.notes);
     }
+    // A note about how a rule ran (a missing tool) comes once per file: keep one of each.
+    let mut seen = std::collections::HashSet::new();
+    outcome
+        .notes
+        .retain(|n| seen.insert((n.message.clone(), n.location.clone())));
     outcome.notes.extend(expired_exception_notes(policy, today));
     outcome
         .findings
@@ -272,6 +277,11 @@ fn check_file(
     }
 
     for (rule, severity, diagnostics) in raw {
+        for note in diagnostics.notes() {
+            result
+                .notes
+                .push(Note::new(format!("{} {}: {note}", rule.id, rule.name)));
+        }
         for d in diagnostics.0 {
             if policy.inline_ignores && silenced(&pragmas, rule, &d.message, d.span.line) {
                 continue;
