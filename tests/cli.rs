@@ -374,3 +374,34 @@ fn readme_rule_table_matches_the_registry() {
         "README.md's rule table is out of date: regenerate it with `portcullis rules --format markdown`"
     );
 }
+
+#[test]
+fn sarif_from_real_rules_is_valid_and_accepted_by_github() {
+    let p = Project::new()
+        .file(
+            "svc/Dockerfile",
+            "# escape=`\nFROM ubuntu\nRUN apt-get update && apt-get install curl `\n  && cd /tmp\nRUNN x\nUSER root\n",
+        )
+        .file("Containerfile", "FROM nginx:latest AS web\nCOPY --from=busybox /bin/sh /sh\n");
+    let run = p.run(&[
+        "check",
+        "--format",
+        "sarif",
+        "--output",
+        "out.sarif",
+        "--fail-on",
+        "info",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let path = p.path().join("out.sarif");
+    crate::sarif::assert_schema_valid(&path);
+    crate::sarif::assert_github_accepts(&path);
+    let sarif: serde_json::Value = serde_json::from_str(&p.read("out.sarif")).expect("sarif");
+    assert!(
+        sarif["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .len()
+            >= 6
+    );
+}

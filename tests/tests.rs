@@ -1,6 +1,8 @@
 //! One integration-test binary (ripgrep style): the harness in `util`, then one module per area.
 
+mod sarif;
 mod util;
 
 mod cli;
 mod corpus;
+mod sarif_report;

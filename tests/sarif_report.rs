@@ -1,7 +1,7 @@
 //! The SARIF report validated by external tools: the SARIF 2.1.0 schema and the SARIF
 //! multitool's GitHub ingestion rules. See `tests/sarif/mod.rs` for how tools are found.
 
-mod sarif;
+use crate::sarif;
 
 use portcullis::finding::{Finding, Location, Severity, Span};
 use portcullis::report::{render, EnabledRule, Format, Note, Report};
