@@ -4,6 +4,10 @@ use super::Rule;
 
 #[cfg(test)]
 pub(crate) mod testing;
+mod dl3016_npm_install_unpinned;
+mod dl3018_apk_add_unpinned;
+mod dl3019_apk_add_with_cache;
+mod dl3028_gem_install_unpinned;
 mod dl3048_invalid_label_key;
 mod dl3049_missing_label;
 mod dl3050_superfluous_label;
@@ -52,7 +56,9 @@ mod dl3044_env_reference_in_same_instruction;
 mod dl3045_relative_copy_without_workdir;
 mod dl3057_missing_healthcheck;
 mod dl3059_consecutive_run_instructions;
+mod dl3060_yarn_cache_not_cleaned;
 mod dl3061_instruction_before_from;
+mod dl3062_go_install_unpinned;
 mod dl4000_deprecated_maintainer;
 mod dl4003_multiple_cmd;
 mod dl4004_multiple_entrypoints;
@@ -81,6 +87,9 @@ pub static ALL: &[&Rule] = &[
     &dl3013_pip_install_unpinned::RULE,
     &dl3014_apt_get_without_yes::RULE,
     &dl3015_apt_get_install_recommends::RULE,
+    &dl3016_npm_install_unpinned::RULE,
+    &dl3018_apk_add_unpinned::RULE,
+    &dl3019_apk_add_with_cache::RULE,
     &dl3020_add_for_local_files::RULE,
     &dl3021_multiple_sources_dest_not_directory::RULE,
     &dl3022_copy_from_undefined_stage::RULE,
@@ -88,6 +97,7 @@ pub static ALL: &[&Rule] = &[
     &dl3024_duplicate_stage_name::RULE,
     &dl3025_shell_form_cmd_or_entrypoint::RULE,
     &dl3027_apt_instead_of_apt_get::RULE,
+    &dl3028_gem_install_unpinned::RULE,
     &dl3029_hardcoded_platform::RULE,
     &dl3030_yum_without_assume_yes::RULE,
     &dl3032_yum_cache_not_cleaned::RULE,
@@ -115,7 +125,9 @@ pub static ALL: &[&Rule] = &[
     &dl3057_missing_healthcheck::RULE,
     &dl3058_invalid_email_label::RULE,
     &dl3059_consecutive_run_instructions::RULE,
+    &dl3060_yarn_cache_not_cleaned::RULE,
     &dl3061_instruction_before_from::RULE,
+    &dl3062_go_install_unpinned::RULE,
     &dl4000_deprecated_maintainer::RULE,
     &dl4003_multiple_cmd::RULE,
     &dl4004_multiple_entrypoints::RULE,

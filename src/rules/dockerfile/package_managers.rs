@@ -84,15 +84,23 @@ impl Run<'_> {
             .filter(move |(_, c)| c.cmd.is(name))
     }
 
-    /// Whether a cache or tmpfs mount keeps any of `paths` out of the layer.
-    pub fn mounts_over(&self, paths: &[&str]) -> bool {
+    /// The targets of the RUN's cache and tmpfs mounts: what is written there stays out of
+    /// the layer.
+    pub fn discarding_mounts(&self) -> Vec<String> {
         self.inst
             .flags
             .iter()
             .filter(|f| f.name == "mount")
             .filter_map(|f| f.value.as_deref())
             .filter_map(discarding_mount_target)
-            .any(|target| paths.iter().any(|p| covers(&target, p)))
+            .collect()
+    }
+
+    /// Whether a cache or tmpfs mount keeps any of `paths` out of the layer.
+    pub fn mounts_over(&self, paths: &[&str]) -> bool {
+        self.discarding_mounts()
+            .iter()
+            .any(|target| paths.iter().any(|p| covers(target, p)))
     }
 
     /// Whether a command after position `after` removes any of `paths` (`rm -rf …/*`,
@@ -538,6 +546,34 @@ pub fn apt_command(command: &Command) -> Option<(Vec<Arg<'_>>, &str)> {
         return None;
     }
     let args = APT.parse(command.cmd.args());
+    let subcommand = operands(&args, false).first().copied()?;
+    Some((args, subcommand))
+}
+
+/// The command-line dialect of Alpine's `apk`.
+pub const APK: Syntax = Syntax {
+    short_with_value: "tXp",
+    long_with_value: &[
+        "virtual",
+        "repository",
+        "root",
+        "repositories-file",
+        "keys-dir",
+        "arch",
+        "cache-dir",
+        "cache-max-age",
+        "wait",
+        "timeout",
+    ],
+    single_dash_long: false,
+};
+
+/// When `command` is `apk`, its arguments and subcommand.
+pub fn apk_command(command: &Command) -> Option<(Vec<Arg<'_>>, &str)> {
+    if !command.cmd.is("apk") {
+        return None;
+    }
+    let args = APK.parse(command.cmd.args());
     let subcommand = operands(&args, false).first().copied()?;
     Some((args, subcommand))
 }
