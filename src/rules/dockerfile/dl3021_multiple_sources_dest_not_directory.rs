@@ -7,9 +7,10 @@ crate::declare_rule! {
     /// `COPY` or `ADD` of several sources to a destination that does not end with `/`.
     ///
     /// With more than one source (heredocs count), the destination must be a directory, and
-    /// BuildKit requires it to be written with a trailing `/` (or `\` on Windows). Checks
-    /// `COPY` and `ADD`, also inside `ONBUILD`. A destination from variables is resolved from
-    /// the stage's `ARG`s and `ENV`s; one without a known value is not judged.
+    /// BuildKit requires it to be written with a trailing `/` (or `\` on Windows); `.` and
+    /// `..` are directories too. Checks `COPY` and `ADD`, also inside `ONBUILD`. A destination
+    /// from variables is resolved from the stage's `ARG`s and `ENV`s; one without a known value
+    /// is not judged.
     ///
     /// ## Why
     /// The build fails with "When using COPY with more than one source file, the destination
@@ -51,7 +52,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         } else {
             dest.clone()
         };
-        if !resolved.ends_with(['/', '\\']) {
+        if !names_directory(&resolved) {
             out.push(
                 inst.span,
                 format!(
@@ -63,6 +64,12 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
             );
         }
     }
+}
+
+/// Whether BuildKit reads `dest` as a directory: a trailing separator, or `.`/`..` (the
+/// working directory or its parent), alone or as the last component.
+fn names_directory(dest: &str) -> bool {
+    dest.ends_with(['/', '\\']) || matches!(dest.rsplit(['/', '\\']).next(), Some("." | ".."))
 }
 
 #[cfg(test)]
@@ -90,6 +97,8 @@ mod tests {
     fn does_not_catch_directories_or_single_sources() {
         for src in [
             "FROM a\nCOPY a b /app/\n",
+            "FROM a\nWORKDIR /src\nCOPY go.mod go.sum .\n",
+            "FROM a\nCOPY a b /app/.\n",
             "FROM a\nCOPY a /app\n",
             "FROM a\nCOPY *.json /app\n",
             "FROM a\nCOPY a b $DEST\n",

@@ -1,6 +1,6 @@
 use crate::dockerfile::{ImageUseKind, Stage};
 use crate::finding::Severity;
-use crate::rules::{Check, Diagnostics, DockerfileContext};
+use crate::rules::{Check, Diagnostics, DockerfileContext, OptionKind, OptionSpec};
 
 crate::declare_rule! {
     /// `COPY --from` (or `RUN --mount=from=`) names a stage that is not defined before it.
@@ -14,6 +14,8 @@ crate::declare_rule! {
     ///
     /// References with `:`, `/` or `@` are images and are left to the image rules, as are
     /// values whose variables have no known value. Naming the stage's own name is `DL3023`.
+    /// Named build contexts (`docker buildx build --build-context templates=./templates`) are
+    /// invisible in the Dockerfile: list them in the `contexts` option.
     ///
     /// ## Why
     /// The build either fails pulling a nonexistent `docker.io/library/<name>` image or,
@@ -35,12 +37,20 @@ crate::declare_rule! {
         id: "DL3022",
         name: "copy-from-undefined-stage",
         severity: Severity::Medium,
+        options: &[CONTEXTS],
         check: Check::Dockerfile(check),
     };
 }
 
+const CONTEXTS: OptionSpec = OptionSpec {
+    name: "contexts",
+    kind: OptionKind::StringList,
+    doc: "Named build contexts (`--build-context NAME=…`) that `--from` may name.",
+};
+
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let file = &ctx.facts.file;
+    let contexts = ctx.options.list(CONTEXTS.name);
     for image in &ctx.facts.images {
         if image.kind == ImageUseKind::From {
             continue;
@@ -52,6 +62,9 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
             continue;
         }
         let lowered = value.to_ascii_lowercase();
+        if contexts.iter().any(|c| c.eq_ignore_ascii_case(value)) {
+            continue;
+        }
         let stages = &file.stages;
         let here = stages.get(image.stage);
         if here.and_then(|s| s.name.as_deref()) == Some(lowered.as_str()) {
@@ -75,8 +88,8 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         } else {
             format!(
                 "{flag}={value} names no earlier stage, so BuildKit pulls it as the image \
-                 `docker.io/library/{lowered}`; define the stage first, or tag the image if \
-                 one is meant"
+                 `docker.io/library/{lowered}`; define the stage first, tag the image if one is \
+                 meant, or list a named build context in this rule's `contexts` option"
             )
         };
         out.push(image.span, message);
@@ -94,7 +107,8 @@ fn later_stage<'a>(stages: &'a [Stage], current: usize, name: &str) -> Option<&'
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::rules::dockerfile::testing::{lint, messages};
+    use crate::rules::dockerfile::testing::{lint, lint_with, messages};
+    use crate::rules::OptionValue;
 
     #[test]
     fn catches_undefined_and_later_stages() {
@@ -122,6 +136,14 @@ mod tests {
             lint(&RULE, "FROM a\nARG SRC=biuld\nCOPY --from=$SRC /x /x\n"),
             vec![3]
         );
+    }
+
+    #[test]
+    fn does_not_catch_named_build_contexts() {
+        let src = "FROM a\nCOPY --from=templates /x.yml /x.yml\n";
+        assert_eq!(lint(&RULE, src), vec![2]);
+        let contexts = [("contexts", OptionValue::List(vec!["Templates".into()]))];
+        assert!(lint_with(&RULE, src, &contexts).is_empty());
     }
 
     #[test]

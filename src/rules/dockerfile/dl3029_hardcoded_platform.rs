@@ -7,7 +7,9 @@ crate::declare_rule! {
     /// Flags `FROM --platform=linux/amd64` and other literal values. A value from a variable
     /// is the recommended multi-platform pattern and passes: `--platform=$BUILDPLATFORM` runs
     /// a build stage natively while cross-compiling for `$TARGETPLATFORM`, and a variable of
-    /// your own is set by the builder.
+    /// your own is set by the builder. So is a stage whose name says which architecture it
+    /// is for (`FROM --platform=linux/arm64 … AS base-arm64`), the pattern for picking
+    /// per-architecture stages with `FROM base-${TARGETARCH}`.
     ///
     /// ## Why
     /// A fixed platform pins the image to one architecture: a build for `linux/arm64` quietly
@@ -41,7 +43,10 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         let Some(platform) = from.flag("platform").and_then(|f| f.value.as_deref()) else {
             continue;
         };
-        if platform.is_empty() || platform.contains('$') {
+        if platform.is_empty()
+            || platform.contains('$')
+            || named_for(stage.name.as_deref(), platform)
+        {
             continue;
         }
         out.push(
@@ -52,6 +57,17 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
             ),
         );
     }
+}
+
+/// Whether the stage's name says which architecture it is for (`AS base-arm64` with
+/// `linux/arm64`): per-architecture stages picked with `FROM base-${TARGETARCH}` pin their
+/// platform on purpose.
+fn named_for(stage: Option<&str>, platform: &str) -> bool {
+    let Some(arch) = platform.split('/').nth(1).filter(|a| !a.is_empty()) else {
+        return false;
+    };
+    let arch = arch.to_ascii_lowercase();
+    stage.is_some_and(|name| name.split(['-', '_', '.']).any(|part| part == arch))
 }
 
 #[cfg(test)]
@@ -78,6 +94,7 @@ mod tests {
             "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\n",
             "FROM --platform=${TARGETPLATFORM} alpine\n",
             "ARG P=linux/amd64\nFROM --platform=$P alpine\n",
+            "FROM --platform=linux/amd64 alpine AS base-amd64\nFROM --platform=linux/arm64 alpine AS base-arm64\nFROM base-${TARGETARCH}\n",
         ] {
             assert_eq!(lint(&RULE, src), Vec::<usize>::new(), "{src}");
         }

@@ -61,9 +61,8 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
                 previous = None;
                 continue;
             }
-            match &previous {
+            match &mut previous {
                 Some(prev) if prev.flags == inst.flags.as_slice() => {
-                    // The merged RUN stays the one a next RUN would join.
                     out.push(
                         inst.span,
                         format!(
@@ -72,6 +71,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
                             prev.line
                         ),
                     );
+                    prev.line = inst.span.line;
                 }
                 _ => {
                     previous = Some(Previous {
@@ -87,7 +87,16 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::rules::dockerfile::testing::lint;
+    use crate::rules::dockerfile::testing::{lint, messages};
+
+    #[test]
+    fn names_the_run_just_before() {
+        assert_eq!(
+            messages(&RULE, "FROM a\nRUN foo\nRUN bar\n\nRUN baz\n")[1],
+            "this RUN directly follows the RUN at line 3; merge them (`&&` or a heredoc) to save \
+             a layer"
+        );
+    }
 
     #[test]
     fn catches_consecutive_single_command_runs() {
@@ -95,6 +104,7 @@ mod tests {
             ("FROM a\nRUN /foo.sh\nRUN /bar.sh\n", vec![3]),
             ("FROM a\nRUN /foo.sh\n# a comment\n\nRUN /bar.sh\n", vec![5]),
             ("FROM a\nRUN foo\nRUN bar\nRUN baz\n", vec![3, 4]),
+            ("FROM a\nRUN foo && bar\nRUN foo\nRUN bar\nRUN baz\n", vec![4, 5]),
             (
                 "FROM a\nRUN --mount=type=secret,id=foo /foo.sh\nRUN --mount=type=secret,id=foo /bar.sh\n",
                 vec![3],
