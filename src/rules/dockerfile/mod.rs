@@ -71,6 +71,7 @@ mod pc1004_non_root_user;
 mod pc1005_unresolved_image_reference;
 mod pc2001_tls_verification_disabled;
 mod pc2002_package_signature_check_disabled;
+mod pc2003_unverified_remote_script_executed;
 
 /// The rule the engine reports forbidden inline-ignore pragmas under.
 pub static INLINE_IGNORE_FORBIDDEN: &Rule = &pc0002_inline_ignore_forbidden::RULE;
@@ -140,4 +141,5 @@ pub static ALL: &[&Rule] = &[
     &pc1005_unresolved_image_reference::RULE,
     &pc2001_tls_verification_disabled::RULE,
     &pc2002_package_signature_check_disabled::RULE,
+    &pc2003_unverified_remote_script_executed::RULE,
 ];
