@@ -5,12 +5,14 @@
 //!
 //! Formats: [`Format::Text`] for people, [`Format::Json`] for scripts (a documented, stable
 //! shape), [`Format::Sarif`] for GitHub code scanning, [`Format::Gitlab`] for GitLab Code
-//! Quality, [`Format::Junit`] for CI test tabs and [`Format::Github`] for workflow annotations.
+//! Quality, [`Format::Junit`] for CI test tabs, [`Format::Github`] for workflow annotations and
+//! [`Format::Markdown`] for job summaries.
 
 mod github;
 mod gitlab;
 mod json;
 mod junit;
+mod markdown;
 mod sarif;
 mod text;
 
@@ -127,16 +129,18 @@ pub enum Format {
     Gitlab,
     Junit,
     Github,
+    Markdown,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Text,
         Format::Json,
         Format::Sarif,
         Format::Gitlab,
         Format::Junit,
         Format::Github,
+        Format::Markdown,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -147,12 +151,13 @@ impl Format {
             Format::Gitlab => "gitlab",
             Format::Junit => "junit",
             Format::Github => "github",
+            Format::Markdown => "markdown",
         }
     }
 
     /// The accepted names, for help and error messages.
     pub fn choices() -> &'static str {
-        "text, json, sarif, gitlab, junit, github"
+        "text, json, sarif, gitlab, junit, github, markdown"
     }
 }
 
@@ -188,6 +193,7 @@ pub fn render(report: &Report<'_>, format: Format, color: bool) -> String {
         Format::Gitlab => gitlab::render(report),
         Format::Junit => junit::render(report),
         Format::Github => github::render(report),
+        Format::Markdown => markdown::render(report),
     }
 }
 
