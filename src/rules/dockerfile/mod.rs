@@ -72,6 +72,8 @@ mod pc1005_unresolved_image_reference;
 mod pc2001_tls_verification_disabled;
 mod pc2002_package_signature_check_disabled;
 mod pc2003_unverified_remote_script_executed;
+mod pc2004_secret_in_env_or_arg;
+mod pc2005_hardcoded_credential;
 
 /// The rule the engine reports forbidden inline-ignore pragmas under.
 pub static INLINE_IGNORE_FORBIDDEN: &Rule = &pc0002_inline_ignore_forbidden::RULE;
@@ -142,4 +144,6 @@ pub static ALL: &[&Rule] = &[
     &pc2001_tls_verification_disabled::RULE,
     &pc2002_package_signature_check_disabled::RULE,
     &pc2003_unverified_remote_script_executed::RULE,
+    &pc2004_secret_in_env_or_arg::RULE,
+    &pc2005_hardcoded_credential::RULE,
 ];

@@ -1,0 +1,448 @@
+use super::pc2001_tls_verification_disabled::{declared_values, locate, Hits};
+use super::pc2005_hardcoded_credential::contains_credential;
+use crate::dockerfile::Keyword;
+use crate::finding::Severity;
+use crate::rules::{Check, Diagnostics, DockerfileContext};
+use regex::Regex;
+use std::sync::LazyLock;
+
+crate::declare_rule! {
+    /// Secret written as an `ENV` value or an `ARG` default.
+    ///
+    /// Flags `ENV` and `ARG` (with a default) whose name says it holds a secret and whose
+    /// value is a literal, and any `ENV`/`ARG` value that is a URL with a password in it
+    /// (`postgres://app:s3cret@db/app`), whatever its name.
+    ///
+    /// - Secret names contain a word such as `PASSWORD`, `PASSWD`, `PASS`, `PWD`, `PASSPHRASE`,
+    ///   `SECRET`, `TOKEN`, `CREDENTIALS`, or `KEY` qualified by `API`, `PRIVATE`, `SECRET`,
+    ///   `ENCRYPTION`, `MASTER` or `ACCOUNT` (`AWS_SECRET_ACCESS_KEY`, `NPM_TOKEN`,
+    ///   `dbPassword`). Names that end in a word saying the value is not the secret itself are
+    ///   left alone: `_FILE`, `_PATH`, `_DIR`, `_ID`, `_URL`, `_USER`, `_NAME`, `_LENGTH`,
+    ///   `_FINGERPRINT`, … (`PASSWORD_FILE`, `AWS_ACCESS_KEY_ID`). `GPG_KEY` (a public key
+    ///   fingerprint in many official images) is not a secret name.
+    /// - Values that are not secrets are left alone: empty values, variable references
+    ///   (`${TOKEN}`), paths (`/run/secrets/token`), booleans and `0`/`1`, and obvious
+    ///   placeholders (`changeme`, `<token>`, `xxxxxxxx`, `your-token-here`, an all-zero
+    ///   UUID). A default password such as `admin` is reported: it is what every container
+    ///   gets unless someone remembers to override it.
+    /// - `ARG` without a default is not reported (its value comes from `--build-arg`, which
+    ///   has the same history problem but is not in the file).
+    ///
+    /// Values in a known credential format (GitHub tokens, AWS keys, …) are reported by
+    /// `PC2005` instead. Messages show the name and the value's length, never the value.
+    ///
+    /// ## Why
+    /// `ENV` values are part of the image config: `docker inspect` shows them to anyone who
+    /// can pull the image, and every container inherits them. An `ARG` default is committed
+    /// with the Dockerfile and recorded in the image history of every `RUN` that uses it.
+    /// The severity is high because the secret is readable by everyone with the image or the
+    /// repository, with no further step. Pass build-time secrets with
+    /// `RUN --mount=type=secret`, and run-time secrets through the orchestrator (a secret
+    /// file, or an environment variable set at `docker run`).
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM python:3.12-slim
+    /// ARG PIP_INDEX_URL=https://build:s3cret@pypi.example.com/simple
+    /// ENV DB_PASSWORD=hunter2
+    /// RUN pip install -r requirements.txt
+    /// ```
+    /// Mount the index URL as a secret for the one `RUN` that needs it, and read the
+    /// password from a file at run time:
+    /// ```dockerfile
+    /// FROM python:3.12-slim
+    /// ENV DB_PASSWORD_FILE=/run/secrets/db_password
+    /// RUN --mount=type=secret,id=pip_index_url,env=PIP_INDEX_URL \
+    ///     pip install -r requirements.txt
+    /// ```
+    pub static RULE = Rule {
+        id: "PC2004",
+        name: "secret-in-env-or-arg",
+        severity: Severity::High,
+        check: Check::Dockerfile(check),
+    };
+}
+
+fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
+    let facts = ctx.facts;
+    let mut hits = Hits::default();
+    for declared in declared_values(facts) {
+        let written = declared.written;
+        if contains_credential(written) {
+            continue;
+        }
+        let span = locate(facts, declared.instruction.span, declared.name);
+        let keyword = declared.keyword.as_str();
+        let name = declared.name;
+        if let Some(url) = url_with_password(written) {
+            hits.add(
+                span,
+                "url",
+                format!(
+                    "{keyword} `{name}` holds a URL with a password (`{url}`): {}",
+                    consequence(declared.keyword)
+                ),
+            );
+        } else if is_secret_name(name) && is_literal_secret(written) {
+            let what = match declared.keyword {
+                Keyword::Arg => "has a literal default",
+                _ => "is set to a literal value",
+            };
+            hits.add(
+                span,
+                "name",
+                format!(
+                    "{keyword} `{name}` {what} ({}): {}",
+                    redacted(written),
+                    consequence(declared.keyword)
+                ),
+            );
+        }
+    }
+    hits.into_diagnostics(out);
+}
+
+fn consequence(keyword: Keyword) -> &'static str {
+    match keyword {
+        Keyword::Arg => {
+            "it is committed with the Dockerfile and recorded in the image history of every RUN \
+             that uses it; use a build secret (`RUN --mount=type=secret`)"
+        }
+        _ => {
+            "ENV values are stored in the image config for anyone who can pull it; use a \
+             build secret (`RUN --mount=type=secret`) or set it at run time"
+        }
+    }
+}
+
+/// How a secret is shown in messages: never its text, only its length.
+pub(super) fn redacted(value: &str) -> String {
+    format!("redacted, {} characters", value.chars().count())
+}
+
+/// Words of a name that mean it holds a secret.
+const SECRET_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "PWD",
+    "PASSPHRASE",
+    "SECRET",
+    "SECRETS",
+    "TOKEN",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "APIKEY",
+    "PRIVATEKEY",
+    "SECRETKEY",
+];
+
+/// Words that make `KEY` after them a secret (`API_KEY`, `PRIVATE_KEY`).
+const KEY_QUALIFIERS: &[&str] = &[
+    "API",
+    "PRIVATE",
+    "SECRET",
+    "ENCRYPTION",
+    "MASTER",
+    "ACCOUNT",
+];
+
+/// Last words that say the value is about the secret, not the secret itself.
+const NOT_THE_SECRET: &[&str] = &[
+    "ID",
+    "IDS",
+    "FILE",
+    "FILES",
+    "PATH",
+    "DIR",
+    "DIRECTORY",
+    "URL",
+    "URI",
+    "ENDPOINT",
+    "HOST",
+    "PORT",
+    "NAME",
+    "USER",
+    "USERNAME",
+    "TYPE",
+    "LENGTH",
+    "LEN",
+    "SIZE",
+    "TTL",
+    "TIMEOUT",
+    "EXPIRY",
+    "EXPIRES",
+    "EXPIRATION",
+    "ENABLED",
+    "DISABLED",
+    "ENABLE",
+    "DISABLE",
+    "REQUIRED",
+    "HEADER",
+    "FORMAT",
+    "LOCATION",
+    "PROVIDER",
+    "METHOD",
+    "MODE",
+    "POLICY",
+    "VERSION",
+    "FINGERPRINT",
+    "ALGORITHM",
+    "ARN",
+    "REGION",
+    "PREFIX",
+    "FIELD",
+    "COUNT",
+];
+
+/// The words of a variable name, upper-cased: `dbPassword` and `DB_PASSWORD` → `DB`,
+/// `PASSWORD`.
+fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            words.push(std::mem::take(&mut current));
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower {
+            words.push(std::mem::take(&mut current));
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_uppercase());
+    }
+    words.push(current);
+    words.retain(|w| !w.is_empty());
+    words
+}
+
+/// Whether a variable name says it holds a secret.
+pub(super) fn is_secret_name(name: &str) -> bool {
+    let words = name_words(name);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if NOT_THE_SECRET.contains(&last.as_str()) || matches!(name, "PWD" | "OLDPWD") {
+        return false;
+    }
+    words.iter().any(|w| {
+        SECRET_WORDS.contains(&w.as_str())
+            || w.ends_with("PASSWORD")
+            || w.ends_with("TOKEN")
+            || w.ends_with("SECRET")
+    }) || words
+        .windows(2)
+        .any(|pair| pair[1] == "KEY" && KEY_QUALIFIERS.contains(&pair[0].as_str()))
+}
+
+/// Whether a value is a literal that could be a secret: not empty, not a variable reference,
+/// not a path, not a boolean, not a placeholder.
+pub(super) fn is_literal_secret(value: &str) -> bool {
+    let value = value.trim();
+    if value.is_empty() || value.contains('$') || value.contains('`') {
+        return false;
+    }
+    let is_path = value.starts_with(['/', '~'])
+        || value.starts_with("./")
+        || value.starts_with("../")
+        || value.get(1..3).is_some_and(|s| s == ":\\" || s == ":/");
+    !is_path && !is_placeholder(value)
+}
+
+fn is_placeholder(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let letters: String = lower
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let mut distinct: Vec<char> = letters.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    matches!(
+        letters.as_str(),
+        "" | "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "none"
+            | "null"
+            | "nil"
+            | "undefined"
+            | "0"
+            | "1"
+            | "changeme"
+            | "changeit"
+            | "replaceme"
+            | "placeholder"
+            | "dummy"
+            | "example"
+            | "todo"
+            | "tbd"
+            | "secret"
+            | "password"
+            | "token"
+            | "redacted"
+            | "notset"
+            | "unset"
+            | "empty"
+    ) || distinct.len() == 1
+        || (lower.starts_with('<') && lower.ends_with('>'))
+        || (lower.starts_with("{{") && lower.ends_with("}}"))
+        || lower.starts_with("your")
+        || lower.starts_with("change")
+}
+
+/// `scheme://user:password@` with a literal password.
+static URL_WITH_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*)://([^/\s:@]+):([^/\s@]+)@")
+        .unwrap_or_else(|e| panic!("{e}"))
+});
+
+/// The redacted form (`postgres://…:<redacted>@…`) of the first URL in `text` with a literal
+/// password, if any.
+pub(super) fn url_with_password(text: &str) -> Option<String> {
+    URL_WITH_PASSWORD.captures_iter(text).find_map(|c| {
+        let password = c.get(3)?.as_str();
+        let scheme = c.get(1)?.as_str();
+        is_literal_secret(password).then(|| format!("{scheme}://…:<redacted>@…"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::dockerfile::testing::{lint, messages};
+
+    #[test]
+    fn catches_literal_secrets_by_name() {
+        for src in [
+            "FROM a\nENV DB_PASSWORD=hunter2\n",
+            "FROM a\nENV MYSQL_PASSWORD gordonpassword\n",
+            "FROM a\nENV sa_password g0rd0n1!\n",
+            "FROM a\nENV MG_PASS admin\n",
+            "FROM a\nENV AIO_TOKEN=123456\n",
+            "FROM a\nARG NPM_TOKEN=abc123def\n",
+            "FROM a\nENV AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz\n",
+            "FROM a\nENV STRIPE_API_KEY=\"abc def\"\n",
+            "FROM a\nENV dbPassword=hunter2\n",
+            "FROM a\nENV PGPASSWORD=hunter2\n",
+            "FROM a\nENV JWT_SECRET=s3cr3t-v4lue\n",
+            "FROM a\nENV SSH_PRIVATE_KEY=abcdef\n",
+            "FROM a\nENV A=1 CLIENT_SECRET='q1w2e3' B=2\n",
+            "FROM a\nONBUILD ENV API_KEY=abc123\n",
+            "ARG REGISTRY_PASSWORD=hunter2\nFROM a\n",
+            "FROM a\nENV DATABASE_URL=postgres://app:hunter2@db:5432/app\n",
+            "FROM a\nARG PIP_INDEX_URL=https://build:s3cret@pypi.example.com/simple\n",
+        ] {
+            assert_eq!(lint(&RULE, src).len(), 1, "should catch:\n{src}");
+        }
+    }
+
+    #[test]
+    fn messages_show_the_name_never_the_value() {
+        let found = messages(&RULE, "FROM a\nENV DB_PASSWORD=hunter2\n");
+        assert_eq!(
+            found,
+            vec![
+                "ENV `DB_PASSWORD` is set to a literal value (redacted, 7 characters): ENV \
+                 values are stored in the image config for anyone who can pull it; use a build \
+                 secret (`RUN --mount=type=secret`) or set it at run time"
+            ]
+        );
+        let found = messages(&RULE, "FROM a\nARG NPM_TOKEN=abc123def\n");
+        assert!(found[0].starts_with("ARG `NPM_TOKEN` has a literal default"));
+        assert!(!found[0].contains("abc123def"));
+        let found = messages(
+            &RULE,
+            "FROM a\nENV DATABASE_URL=postgres://app:hunter2@db/app\n",
+        );
+        assert!(
+            found[0].contains("`postgres://…:<redacted>@…`"),
+            "{found:?}"
+        );
+        assert!(!found[0].contains("hunter2") && !found[0].contains("app:"));
+    }
+
+    #[test]
+    fn points_at_the_name() {
+        let src = "FROM a\nENV A=1 \\\n    DB_PASSWORD=hunter2\n";
+        let found = crate::rules::dockerfile::testing::run(&RULE, src, &Default::default());
+        assert_eq!(found[0].span, crate::finding::Span::new(3, 5, 3, 16));
+    }
+
+    #[test]
+    fn does_not_catch_references_paths_placeholders_or_public_values() {
+        for src in [
+            "FROM a\nARG TOKEN\n",
+            "FROM a\nARG NPM_TOKEN\nRUN echo $NPM_TOKEN\n",
+            "FROM a\nENV TOKEN=${TOKEN}\n",
+            "FROM a\nARG TOKEN\nENV TOKEN=$TOKEN\n",
+            "FROM a\nENV PASSWORD_FILE=/run/secrets/x\n",
+            "FROM a\nENV POSTGRES_PASSWORD_FILE=/run/secrets/db\n",
+            "FROM a\nENV GOOGLE_APPLICATION_CREDENTIALS=/run/key.json\n",
+            "FROM a\nENV GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D\n",
+            "FROM a\nENV PYTHON_GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D\n",
+            "FROM a\nENV AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n",
+            "FROM a\nENV PASSWORD=\n",
+            "FROM a\nENV ALLOW_EMPTY_PASSWORD=\"no\"\n",
+            "FROM a\nENV PASSWORD XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\n",
+            "FROM a\nENV MTP_SECRET 00000000000000000000000000000000\n",
+            "FROM a\nENV TOKEN=00000000-0000-0000-0000-000000000000\n",
+            "FROM a\nENV PASSWORD password\n",
+            "FROM a\nENV API_TOKEN=<your-token>\n",
+            "FROM a\nENV API_TOKEN=changeme\n",
+            "FROM a\nENV PASSWORD_MIN_LENGTH=12\n",
+            "FROM a\nENV TOKENIZERS_PARALLELISM=false\n",
+            "FROM a\nENV PASSENGER_APP_ENV=production\n",
+            "FROM a\nENV PWD=/app\n",
+            "FROM a\nENV SECRET_KEY_FILE=/run/secrets/k\n",
+            "FROM a\nARG SECRETFILE=\"secret1.txt\"\n",
+            "FROM a\nENV AUTH_METHOD=ldap\n",
+            "FROM a\nENV DATABASE_URL=postgres://app:${DB_PASSWORD}@db/app\n",
+            "FROM a\nENV UPSTREAM=https://user@example.com/x\n",
+            "FROM a\nLABEL password=hunter2\n",
+            // A known format is PC2005's.
+            "FROM a\nENV GITHUB_TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345\n",
+        ] {
+            assert_eq!(lint(&RULE, src), Vec::<usize>::new(), "should pass:\n{src}");
+        }
+    }
+
+    #[test]
+    fn secret_names() {
+        for name in [
+            "PASSWORD",
+            "db_password",
+            "dbPassword",
+            "NPM_TOKEN",
+            "GH_AUTHTOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+            "API_KEY",
+            "OPENAI_APIKEY",
+            "SSH_PRIVATE_KEY",
+            "DB_PWD",
+            "CREDENTIALS",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in [
+            "GPG_KEY",
+            "KEY",
+            "PASSWORD_FILE",
+            "AWS_ACCESS_KEY_ID",
+            "TOKEN_URL",
+            "TOKENIZERS_PARALLELISM",
+            "PASSENGER_ENV",
+            "BYPASS_CACHE",
+            "PWD",
+            "SECRET_NAME",
+            "KEYRING",
+        ] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
+}
