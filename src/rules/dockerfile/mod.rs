@@ -24,6 +24,9 @@ pub(crate) mod util;
 
 mod dl1001_inline_ignore_pragma;
 mod dl3000_relative_workdir;
+mod dl3001_pointless_run_command;
+mod dl3003_cd_instead_of_workdir;
+mod dl3004_sudo_in_run;
 mod dl3008_apt_get_install_unpinned;
 mod dl3009_apt_lists_not_deleted;
 mod dl3010_copied_archive_extracted;
@@ -54,14 +57,19 @@ mod dl3042_pip_install_with_cache;
 mod dl3043_forbidden_onbuild_trigger;
 mod dl3044_env_reference_in_same_instruction;
 mod dl3045_relative_copy_without_workdir;
+mod dl3046_useradd_high_uid_without_no_log_init;
+mod dl3047_wget_without_progress_option;
 mod dl3057_missing_healthcheck;
 mod dl3059_consecutive_run_instructions;
 mod dl3060_yarn_cache_not_cleaned;
 mod dl3061_instruction_before_from;
 mod dl3062_go_install_unpinned;
 mod dl4000_deprecated_maintainer;
+mod dl4001_both_wget_and_curl;
 mod dl4003_multiple_cmd;
 mod dl4004_multiple_entrypoints;
+mod dl4005_ln_replaces_bin_sh;
+mod dl4006_pipe_without_pipefail;
 mod pc0001_dockerfile_syntax_error;
 mod pc0002_inline_ignore_forbidden;
 mod pc1001_allowed_registries;
@@ -82,6 +90,9 @@ pub static INLINE_IGNORE_FORBIDDEN: &Rule = &pc0002_inline_ignore_forbidden::RUL
 pub static ALL: &[&Rule] = &[
     &dl1001_inline_ignore_pragma::RULE,
     &dl3000_relative_workdir::RULE,
+    &dl3001_pointless_run_command::RULE,
+    &dl3003_cd_instead_of_workdir::RULE,
+    &dl3004_sudo_in_run::RULE,
     &dl3008_apt_get_install_unpinned::RULE,
     &dl3009_apt_lists_not_deleted::RULE,
     &dl3010_copied_archive_extracted::RULE,
@@ -116,6 +127,8 @@ pub static ALL: &[&Rule] = &[
     &dl3043_forbidden_onbuild_trigger::RULE,
     &dl3044_env_reference_in_same_instruction::RULE,
     &dl3045_relative_copy_without_workdir::RULE,
+    &dl3046_useradd_high_uid_without_no_log_init::RULE,
+    &dl3047_wget_without_progress_option::RULE,
     &dl3048_invalid_label_key::RULE,
     &dl3049_missing_label::RULE,
     &dl3050_superfluous_label::RULE,
@@ -132,8 +145,11 @@ pub static ALL: &[&Rule] = &[
     &dl3061_instruction_before_from::RULE,
     &dl3062_go_install_unpinned::RULE,
     &dl4000_deprecated_maintainer::RULE,
+    &dl4001_both_wget_and_curl::RULE,
     &dl4003_multiple_cmd::RULE,
     &dl4004_multiple_entrypoints::RULE,
+    &dl4005_ln_replaces_bin_sh::RULE,
+    &dl4006_pipe_without_pipefail::RULE,
     &pc0001_dockerfile_syntax_error::RULE,
     &pc0002_inline_ignore_forbidden::RULE,
     &pc1001_allowed_registries::RULE,
