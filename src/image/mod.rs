@@ -1,6 +1,27 @@
-//! Container images: references (parse and normalise) and the registry globs policy matches
-//! them against. Sources, auth and digest checks will live here too.
+//! Container images: references (parse and normalise), and the sources that gather image facts
+//! daemonless — a registry, an OCI layout, a `docker save` archive — with auth and digest
+//! checks.
+//!
+//! The engine calls [`gather`] (or [`gather_blocking`], or a [`Fetcher`]) once with every image
+//! target; rules then read the [`ImageFacts`]. All network I/O of image targets happens here.
 
+pub mod archive;
+pub mod auth;
+pub mod digest;
+pub mod error;
+pub mod facts;
+pub mod layout;
+pub mod manifest;
 pub mod reference;
+pub mod registry;
+pub mod resolve;
+pub mod source;
 
+pub use auth::{AuthConfig, Credential, Secret};
+pub use error::{ErrorKind, ImageError};
+pub use facts::{
+    Healthcheck, HistoryEntry, ImageConfig, ImageFacts, Layer, Platform, PlatformImage,
+};
 pub use reference::{ImageReference, ReferenceError};
+pub use resolve::Limits;
+pub use source::{gather, gather_blocking, ArchiveSelector, FetchOptions, Fetcher, ImageTarget};

@@ -206,6 +206,13 @@ impl fmt::Display for ImageReference {
     }
 }
 
+/// Serialised as its normalised full form (the [`fmt::Display`] string).
+impl serde::Serialize for ImageReference {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl std::str::FromStr for ImageReference {
     type Err = ReferenceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

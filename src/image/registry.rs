@@ -1,0 +1,1177 @@
+//! The registry source: the distribution API (`/v2/`) over one HTTP client.
+//!
+//! Requests go through `reqwest` directly (the client `oci-client` is built on, sharing its
+//! TLS stack) rather than through `oci-client`'s pull API, because a security gate needs what
+//! that API does not offer: bodies capped *while* reading (its `pull_manifest_raw` buffers the
+//! whole response), the token exchange's errors surfaced instead of falling back to anonymous,
+//! bounded retries, and Docker's HTTPS-then-HTTP rule for insecure registries. The manifest
+//! types and media types are `oci-client`'s.
+//!
+//! Per run: one endpoint check (`GET /v2/`, which also yields the auth challenge) per registry,
+//! one authorization per repository, one manifest request per tag (the tag resolves once to a
+//! digest; everything after is fetched by digest), one request per digest (a cache of verified
+//! content). Requests in flight are bounded by a semaphore; 429 and 5xx answers (and broken
+//! connections) are retried with exponential backoff, a bounded number of times.
+//!
+//! TLS uses the system's roots plus `--ca-file`. Only registries listed as insecure are tried
+//! with HTTPS without certificate checks and then over plain HTTP. Redirects (blob storage) are
+//! followed at most 5 times, never from HTTPS to HTTP, and `reqwest` drops the `Authorization`
+//! header when a redirect leaves the host.
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Client, RequestBuilder, StatusCode};
+use std::collections::HashMap;
+use std::error::Error as _;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OnceCell, Semaphore};
+
+use super::auth::{AuthConfig, Credential, Found};
+use super::digest::{shorten, Digest};
+use super::error::{ErrorKind, ImageError};
+use super::facts::{ImageFacts, Platform};
+use super::manifest::{Descriptor, MANIFEST_ACCEPT};
+use super::reference::{ImageReference, DEFAULT_REGISTRY, IMPLIED_TAG};
+use super::resolve::{
+    verify, verify_digest, ContentKind, ContentStore, Limits, Resolver, TopLevel,
+};
+use super::source::FetchOptions;
+
+/// Where Docker Hub's registry API lives.
+const DOCKER_HUB_API_HOST: &str = "registry-1.docker.io";
+/// How much of an error response (or an ignored body) is read.
+const ERROR_BODY_MAX: u64 = 64 * 1024;
+/// Largest token response accepted.
+const TOKEN_BODY_MAX: u64 = 1024 * 1024;
+const MAX_REDIRECTS: usize = 5;
+/// Longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+const USER_AGENT: &str = concat!("portcullis/", env!("CARGO_PKG_VERSION"));
+
+/// The registry side of a [`super::Fetcher`]: HTTP clients, caches and limits for one run.
+pub(crate) struct RegistryClient {
+    verified: Client,
+    /// Without certificate checks: only for registries listed as insecure.
+    unverified: Option<Client>,
+    insecure: Vec<String>,
+    auth: AuthConfig,
+    timeout: Duration,
+    retries: u32,
+    retry_base_delay: Duration,
+    permits: Semaphore,
+    endpoints: Cells<String, Endpoint>,
+    authorizations: Cells<(String, String), Authorization>,
+    tops: Cells<String, Top>,
+    contents: Cells<String, Vec<u8>>,
+    scrubber: Scrubber,
+}
+
+impl RegistryClient {
+    pub(crate) fn new(options: &FetchOptions) -> Result<RegistryClient, ImageError> {
+        let certificates = match &options.ca_file {
+            Some(path) => read_ca_file(path)?,
+            None => Vec::new(),
+        };
+        let verified = build_client(options, &certificates, false)?;
+        let insecure: Vec<String> = options
+            .insecure_registries
+            .iter()
+            .map(|r| normalize_host(r))
+            .filter(|r| !r.is_empty())
+            .collect();
+        let unverified = if insecure.is_empty() {
+            None
+        } else {
+            Some(build_client(options, &certificates, true)?)
+        };
+        Ok(RegistryClient {
+            verified,
+            unverified,
+            insecure,
+            auth: options.auth.clone(),
+            timeout: options.timeout,
+            retries: options.retries,
+            retry_base_delay: options.retry_base_delay,
+            permits: Semaphore::new(options.max_concurrency.max(1)),
+            endpoints: Cells::default(),
+            authorizations: Cells::default(),
+            tops: Cells::default(),
+            contents: Cells::default(),
+            scrubber: Scrubber::default(),
+        })
+    }
+
+    /// Facts of one `docker://` target.
+    pub(crate) async fn fetch(
+        &self,
+        target: &str,
+        reference: &ImageReference,
+        platform: Option<&Platform>,
+        limits: Limits,
+    ) -> Result<ImageFacts, ImageError> {
+        let endpoint = self.endpoint(&reference.registry).await?;
+        let authorization = self.authorization(&endpoint, &reference.repository).await?;
+        let repo = Repository {
+            client: self,
+            endpoint: &endpoint,
+            name: &reference.repository,
+            authorization: &authorization,
+        };
+        let top = self
+            .tops
+            .cell(reference.to_string())
+            .get_or_try_init(|| repo.top_manifest(target, reference, limits.manifest_bytes))
+            .await?
+            .clone();
+        let digest = top.digest.to_string();
+        let resolver = Resolver {
+            store: &repo,
+            target,
+            platform,
+            limits,
+        };
+        let resolved = resolver
+            .resolve(TopLevel {
+                bytes: top.bytes,
+                digest: top.digest,
+                declared: None,
+                content_type: top.content_type,
+            })
+            .await?;
+        Ok(ImageFacts {
+            target: target.to_string(),
+            reference: Some(reference.clone()),
+            digest,
+            media_type: Some(resolved.media_type),
+            platforms: resolved.platforms,
+        })
+    }
+
+    fn is_insecure(&self, host: &str) -> bool {
+        let host = normalize_host(host);
+        let bare = strip_port(&host);
+        self.insecure
+            .iter()
+            .any(|entry| *entry == host || (!has_port(entry) && entry == bare))
+    }
+
+    /// The registry's base URL and auth challenge, found once per run.
+    async fn endpoint(&self, registry: &str) -> Result<Endpoint, ImageError> {
+        self.endpoints
+            .cell(registry.to_string())
+            .get_or_try_init(|| self.discover(registry))
+            .await
+            .cloned()
+    }
+
+    async fn discover(&self, registry: &str) -> Result<Endpoint, ImageError> {
+        let api_host = if registry == DEFAULT_REGISTRY {
+            DOCKER_HUB_API_HOST
+        } else {
+            registry
+        };
+        let https = format!("https://{api_host}");
+        match (&self.unverified, self.is_insecure(registry)) {
+            (Some(unverified), true) => match self.ping(registry, https, unverified).await {
+                Ok(endpoint) => Ok(endpoint),
+                Err(e) if falls_back_to_http(&e) => {
+                    self.ping(registry, format!("http://{api_host}"), &self.verified)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            _ => self.ping(registry, https, &self.verified).await,
+        }
+    }
+
+    /// `GET /v2/`: is this a registry, and how does it want us to authenticate?
+    async fn ping(
+        &self,
+        registry: &str,
+        base: String,
+        client: &Client,
+    ) -> Result<Endpoint, ImageError> {
+        let url = format!("{base}/v2/");
+        let what = format!("registry check {url}");
+        let reply = self
+            .send(registry, &what, || client.get(&url), ERROR_BODY_MAX, false)
+            .await?;
+        let challenge = if reply.status.is_success() {
+            Challenge::Open
+        } else if reply.status == StatusCode::UNAUTHORIZED {
+            reply
+                .headers
+                .get_all(reqwest::header::WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .filter_map(parse_challenge)
+                .max_by_key(|c| matches!(c, Challenge::Bearer { .. }))
+                .unwrap_or(Challenge::Basic)
+        } else {
+            return Err(ImageError::Registry {
+                what,
+                status: reply.status.as_u16(),
+                detail: Some(format!(
+                    "{api} (is this a container registry?)",
+                    api = self
+                        .error_detail(&reply.body)
+                        .unwrap_or_else(|| "no /v2/ API".into())
+                )),
+            });
+        };
+        Ok(Endpoint {
+            registry: registry.to_string(),
+            base,
+            client: client.clone(),
+            challenge,
+        })
+    }
+
+    /// The `Authorization` for pulling from one repository, found once per run.
+    async fn authorization(
+        &self,
+        endpoint: &Endpoint,
+        repository: &str,
+    ) -> Result<Authorization, ImageError> {
+        self.authorizations
+            .cell((endpoint.registry.clone(), repository.to_string()))
+            .get_or_try_init(|| self.authorize(endpoint, repository))
+            .await
+            .cloned()
+    }
+
+    async fn authorize(
+        &self,
+        endpoint: &Endpoint,
+        repository: &str,
+    ) -> Result<Authorization, ImageError> {
+        if matches!(endpoint.challenge, Challenge::Open) {
+            return Ok(Authorization::default());
+        }
+        let found = self.credentials(&endpoint.registry, repository).await?;
+        let header = match (&endpoint.challenge, found.as_ref().map(|f| &f.credential)) {
+            (Challenge::Open, _) => None,
+            (_, Some(Credential::BearerToken(token))) => {
+                Some(bearer(token.expose(), &endpoint.registry)?)
+            }
+            (Challenge::Basic, Some(Credential::Basic { username, password })) => {
+                Some(basic(username, password.expose()))
+            }
+            (Challenge::Basic, _) => None,
+            (Challenge::Bearer { realm, service }, credential) => {
+                let token = self
+                    .token(
+                        endpoint,
+                        realm,
+                        service.as_deref(),
+                        repository,
+                        found.as_ref(),
+                        credential,
+                    )
+                    .await?;
+                Some(bearer(&token, &endpoint.registry)?)
+            }
+        };
+        Ok(Authorization { header, found })
+    }
+
+    /// Looks credentials up (files, helpers) off the async threads.
+    async fn credentials(
+        &self,
+        registry: &str,
+        repository: &str,
+    ) -> Result<Option<Found>, ImageError> {
+        let auth = self.auth.clone();
+        let (registry_owned, repository) = (registry.to_string(), repository.to_string());
+        let found = tokio::task::spawn_blocking(move || auth.lookup(&registry_owned, &repository))
+            .await
+            .map_err(|e| ImageError::Credentials {
+                registry: registry.to_string(),
+                detail: format!("lookup stopped unexpectedly: {e}"),
+            })??;
+        if let Some(found) = &found {
+            self.scrubber.add(found.credential.secret().expose());
+            if let Credential::Basic { username, password } = &found.credential {
+                self.scrubber
+                    .add(&base64_of(&format!("{username}:{}", password.expose())));
+            }
+        }
+        Ok(found)
+    }
+
+    /// The bearer-token exchange at the registry's token endpoint (`realm`).
+    #[allow(clippy::too_many_arguments)]
+    async fn token(
+        &self,
+        endpoint: &Endpoint,
+        realm: &str,
+        service: Option<&str>,
+        repository: &str,
+        found: Option<&Found>,
+        credential: Option<&Credential>,
+    ) -> Result<String, ImageError> {
+        let registry = &endpoint.registry;
+        let mut url = reqwest::Url::parse(realm).map_err(|_| {
+            ImageError::malformed(
+                format!("auth challenge of {registry}"),
+                format!("token realm `{}` is not a URL", shorten(realm)),
+            )
+        })?;
+        let realm_host = match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_string(),
+            (None, _) => String::new(),
+        };
+        let realm_insecure = self.is_insecure(&realm_host);
+        match url.scheme() {
+            "https" => {}
+            "http" if credential.is_none() || realm_insecure => {}
+            "http" => {
+                return Err(ImageError::Credentials {
+                    registry: registry.clone(),
+                    detail: format!(
+                        "its token endpoint {realm_host} is plain HTTP; refusing to send credentials there (list it with --insecure-registry to allow)"
+                    ),
+                })
+            }
+            other => {
+                return Err(ImageError::malformed(
+                    format!("auth challenge of {registry}"),
+                    format!("token realm has scheme `{other}`"),
+                ))
+            }
+        }
+        let client = match (&self.unverified, realm_insecure) {
+            (Some(unverified), true) => unverified,
+            _ => &self.verified,
+        };
+        let scope = format!("repository:{repository}:pull");
+        let what = format!("token request to {realm_host} for {registry}/{repository}");
+        let reply = match credential {
+            Some(Credential::IdentityToken(refresh)) => {
+                let mut form = vec![
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.expose()),
+                    ("client_id", "portcullis"),
+                    ("scope", scope.as_str()),
+                ];
+                if let Some(service) = service {
+                    form.push(("service", service));
+                }
+                let body = form_encode(&form);
+                self.send(
+                    &realm_host,
+                    &what,
+                    || {
+                        client
+                            .post(url.clone())
+                            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                            .body(body.clone())
+                    },
+                    TOKEN_BODY_MAX,
+                    true,
+                )
+                .await?
+            }
+            _ => {
+                {
+                    let mut query = url.query_pairs_mut();
+                    query.append_pair("scope", &scope);
+                    if let Some(service) = service {
+                        query.append_pair("service", service);
+                    }
+                }
+                let make = || {
+                    let request = client.get(url.clone());
+                    match credential {
+                        Some(Credential::Basic { username, password }) => {
+                            request.basic_auth(username, Some(password.expose()))
+                        }
+                        _ => request,
+                    }
+                };
+                self.send(&realm_host, &what, make, TOKEN_BODY_MAX, true)
+                    .await?
+            }
+        };
+        match reply.status.as_u16() {
+            200..=299 => {}
+            status @ (401 | 403) => {
+                return Err(self.auth_denied(registry, repository, status, &reply.body, found))
+            }
+            status => {
+                return Err(ImageError::Registry {
+                    what,
+                    status,
+                    detail: self.error_detail(&reply.body),
+                })
+            }
+        }
+        let response: TokenResponse = serde_json::from_slice(&reply.body)
+            .map_err(|_| ImageError::malformed(&what, "the answer is not a token response"))?;
+        let token = response
+            .token
+            .filter(|t| !t.is_empty())
+            .or(response.access_token.filter(|t| !t.is_empty()))
+            .ok_or_else(|| ImageError::malformed(&what, "the answer has no token"))?;
+        self.scrubber.add(&token);
+        Ok(token)
+    }
+
+    fn auth_denied(
+        &self,
+        registry: &str,
+        repository: &str,
+        status: u16,
+        body: &[u8],
+        found: Option<&Found>,
+    ) -> ImageError {
+        let tried = match found {
+            Some(found) => format!("{found} was not accepted"),
+            None => format!("no credentials found for {registry}"),
+        };
+        let detail = match self.error_detail(body) {
+            Some(server) => format!("{server}; {tried}"),
+            None => tried,
+        };
+        ImageError::AuthDenied {
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            status,
+            detail: Some(detail),
+        }
+    }
+
+    /// Sends a request, retrying 429, 5xx and broken connections with exponential backoff, and
+    /// reads the body: a success body up to `limit` (more is [`ImageError::TooLarge`] when
+    /// `strict`, cut off otherwise); an error body up to [`ERROR_BODY_MAX`].
+    async fn send(
+        &self,
+        host: &str,
+        what: &str,
+        make: impl Fn() -> RequestBuilder,
+        limit: u64,
+        strict: bool,
+    ) -> Result<Reply, ImageError> {
+        let mut attempt = 0u32;
+        loop {
+            let outcome = {
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|_| ImageError::Setup("request limiter closed".into()))?;
+                self.send_once(make(), host, what, limit, strict).await
+            };
+            let delay = match &outcome {
+                Ok(reply) if is_retryable(reply.status) => {
+                    Some(retry_after(&reply.headers).unwrap_or_else(|| self.backoff(attempt)))
+                }
+                Err(e) if e.kind() == ErrorKind::Network => Some(self.backoff(attempt)),
+                _ => None,
+            };
+            match delay {
+                Some(delay) if attempt < self.retries => {
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                _ => return outcome,
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.retry_base_delay
+            .saturating_mul(1u32 << attempt.min(10))
+            .min(MAX_RETRY_AFTER)
+    }
+
+    async fn send_once(
+        &self,
+        request: RequestBuilder,
+        host: &str,
+        what: &str,
+        limit: u64,
+        strict: bool,
+    ) -> Result<Reply, ImageError> {
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| self.classify(&e, host, what))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let (limit, strict) = if status.is_success() {
+            (limit, strict)
+        } else {
+            (ERROR_BODY_MAX, false)
+        };
+        if strict && response.content_length().is_some_and(|len| len > limit) {
+            return Err(ImageError::TooLarge {
+                what: what.to_string(),
+                limit,
+            });
+        }
+        let capacity = response
+            .content_length()
+            .unwrap_or(0)
+            .min(limit)
+            .min(1 << 20);
+        let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.classify(&e, host, what))?
+        {
+            let remaining =
+                usize::try_from(limit.saturating_sub(body.len() as u64)).unwrap_or(usize::MAX);
+            if chunk.len() > remaining {
+                if strict {
+                    return Err(ImageError::TooLarge {
+                        what: what.to_string(),
+                        limit,
+                    });
+                }
+                body.extend_from_slice(chunk.get(..remaining).unwrap_or_default());
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// A transport error as an [`ImageError`] of the right kind, without URLs' secrets (there
+    /// are none in our URLs) and with the root cause.
+    fn classify(&self, error: &reqwest::Error, host: &str, what: &str) -> ImageError {
+        if error.is_timeout() {
+            return ImageError::Timeout {
+                what: what.to_string(),
+                after: self.timeout,
+            };
+        }
+        let mut root = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            if let Some(tls) = find_tls_error(cause) {
+                return ImageError::Tls {
+                    host: host.to_string(),
+                    detail: tls.to_string(),
+                };
+            }
+            if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+                match io.kind() {
+                    std::io::ErrorKind::ConnectionRefused => {
+                        return ImageError::ConnectionRefused {
+                            host: host.to_string(),
+                        }
+                    }
+                    std::io::ErrorKind::TimedOut => {
+                        return ImageError::Timeout {
+                            what: what.to_string(),
+                            after: self.timeout,
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            root = cause.to_string();
+            source = cause.source();
+        }
+        let detail = if error.is_redirect() {
+            format!("redirect not followed: {root}")
+        } else if error.is_body() || error.is_decode() {
+            format!("the response broke off ({root})")
+        } else {
+            root
+        };
+        ImageError::Network {
+            what: what.to_string(),
+            detail: self.scrubber.scrub(&detail),
+        }
+    }
+
+    /// `CODE: message` from a registry error body, or its first line; scrubbed of secrets.
+    fn error_detail(&self, body: &[u8]) -> Option<String> {
+        let parsed: Option<ErrorsBody> = serde_json::from_slice(body).ok();
+        let text = match parsed.and_then(|b| b.errors.into_iter().next()) {
+            Some(e) => match (e.code, e.message) {
+                (Some(code), Some(message)) if !message.is_empty() => format!("{code}: {message}"),
+                (Some(code), _) => code,
+                (None, Some(message)) => message,
+                (None, None) => return None,
+            },
+            None => {
+                let text = String::from_utf8_lossy(body);
+                let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+                line.to_string()
+            }
+        };
+        Some(self.scrubber.scrub(&shorten(&text)))
+    }
+}
+
+/// One repository on one registry, authorized: the [`ContentStore`] the resolver reads from.
+struct Repository<'a> {
+    client: &'a RegistryClient,
+    endpoint: &'a Endpoint,
+    name: &'a str,
+    authorization: &'a Authorization,
+}
+
+impl Repository<'_> {
+    /// Fetches the manifest a reference names (by digest if it has one, else by tag) and
+    /// verifies it: against the pinned digest, and against `Docker-Content-Digest` if sent.
+    async fn top_manifest(
+        &self,
+        target: &str,
+        reference: &ImageReference,
+        max: u64,
+    ) -> Result<Top, ImageError> {
+        let pinned = match &reference.digest {
+            Some(digest) => Some(
+                Digest::parse(digest).map_err(|e| ImageError::InvalidTarget {
+                    target: target.to_string(),
+                    reason: e.to_string(),
+                })?,
+            ),
+            None => None,
+        };
+        let object = match &pinned {
+            Some(digest) => digest.to_string(),
+            None => reference.effective_tag().unwrap_or(IMPLIED_TAG).to_string(),
+        };
+        let what = format!("manifest {object} of {target}");
+        let reply = self
+            .get("manifests", &object, MANIFEST_ACCEPT, max, &what)
+            .await?;
+        let header_digest = reply
+            .headers
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| Digest::parse(v.trim()).ok());
+        if let Some(header) = &header_digest {
+            verify_digest(&what, header, &reply.body)?;
+        }
+        let digest = match pinned {
+            Some(pinned) => {
+                verify_digest(&what, &pinned, &reply.body)?;
+                pinned
+            }
+            None => header_digest.unwrap_or_else(|| Digest::sha256_of(&reply.body)),
+        };
+        let content_type = reply
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(Top {
+            bytes: reply.body,
+            digest,
+            content_type,
+        })
+    }
+
+    /// `GET /v2/<name>/<kind>/<object>`, with errors mapped to what they mean.
+    async fn get(
+        &self,
+        kind: &str,
+        object: &str,
+        accept: &str,
+        max: u64,
+        what: &str,
+    ) -> Result<Reply, ImageError> {
+        let url = format!("{}/v2/{}/{kind}/{object}", self.endpoint.base, self.name);
+        let client = &self.endpoint.client;
+        let make = || {
+            let request = client.get(&url).header(ACCEPT, accept);
+            match &self.authorization.header {
+                Some(value) => request.header(AUTHORIZATION, value.clone()),
+                None => request,
+            }
+        };
+        let reply = self
+            .client
+            .send(&self.endpoint.registry, what, make, max, true)
+            .await?;
+        match reply.status.as_u16() {
+            200..=299 => Ok(reply),
+            status @ (401 | 403) => Err(self.client.auth_denied(
+                &self.endpoint.registry,
+                self.name,
+                status,
+                &reply.body,
+                self.authorization.found.as_ref(),
+            )),
+            404 => Err(ImageError::NotFound {
+                what: what.to_string(),
+                detail: self.client.error_detail(&reply.body),
+            }),
+            status => Err(ImageError::Registry {
+                what: what.to_string(),
+                status,
+                detail: self.client.error_detail(&reply.body),
+            }),
+        }
+    }
+}
+
+impl ContentStore for Repository<'_> {
+    async fn read(
+        &self,
+        kind: ContentKind,
+        descriptor: &Descriptor,
+        max: u64,
+    ) -> Result<Vec<u8>, ImageError> {
+        let digest = descriptor.digest.to_string();
+        self.client
+            .contents
+            .cell(digest.clone())
+            .get_or_try_init(|| async {
+                let (path, accept) = match kind {
+                    ContentKind::Manifest => ("manifests", MANIFEST_ACCEPT),
+                    ContentKind::Config => ("blobs", "*/*"),
+                };
+                let what = format!(
+                    "{} {digest} of {}/{}",
+                    kind.as_str(),
+                    self.endpoint.registry,
+                    self.name
+                );
+                let reply = self.get(path, &digest, accept, max, &what).await?;
+                // Only verified content enters the cache that other targets share.
+                verify(&what, descriptor, &reply.body)?;
+                Ok(reply.body)
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// A manifest fetched by tag or digest, verified.
+#[derive(Clone)]
+struct Top {
+    bytes: Vec<u8>,
+    digest: Digest,
+    content_type: Option<String>,
+}
+
+#[derive(Clone)]
+struct Endpoint {
+    /// The registry as references name it (`docker.io`, `127.0.0.1:5000`).
+    registry: String,
+    /// `https://host[:port]` or, for insecure registries, possibly `http://…`.
+    base: String,
+    client: Client,
+    challenge: Challenge,
+}
+
+/// How a registry wants to be authenticated to (from `WWW-Authenticate` on `/v2/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Challenge {
+    Open,
+    Basic,
+    Bearer {
+        realm: String,
+        service: Option<String>,
+    },
+}
+
+/// The `Authorization` header for one repository (marked sensitive), and the credential used.
+#[derive(Clone, Default)]
+struct Authorization {
+    header: Option<HeaderValue>,
+    found: Option<Found>,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenResponse {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    access_token: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorsBody {
+    #[serde(default)]
+    errors: Vec<RegistryErrorEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct RegistryErrorEntry {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Per-run memo: one cell per key, filled once (failures are not kept, so a later caller
+/// tries again).
+struct Cells<K, V>(Mutex<HashMap<K, Arc<OnceCell<V>>>>);
+
+impl<K, V> Default for Cells<K, V> {
+    fn default() -> Self {
+        Cells(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: Eq + Hash, V> Cells<K, V> {
+    fn cell(&self, key: K) -> Arc<OnceCell<V>> {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(map.entry(key).or_default())
+    }
+}
+
+/// Removes known secrets (passwords, tokens) from text that came from a server.
+#[derive(Default)]
+struct Scrubber(Mutex<Vec<String>>);
+
+impl Scrubber {
+    fn add(&self, secret: &str) {
+        if secret.len() < 3 {
+            return;
+        }
+        let mut secrets = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !secrets.iter().any(|s| s == secret) {
+            secrets.push(secret.to_string());
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        let secrets = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        secrets.iter().fold(text.to_string(), |text, secret| {
+            text.replace(secret.as_str(), "<redacted>")
+        })
+    }
+}
+
+fn build_client(
+    options: &FetchOptions,
+    certificates: &[reqwest::Certificate],
+    accept_invalid_certificates: bool,
+) -> Result<Client, ImageError> {
+    let redirects = reqwest::redirect::Policy::custom(|attempt| {
+        let downgrade = attempt.url().scheme() != "https"
+            && attempt.previous().iter().any(|u| u.scheme() == "https");
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if downgrade {
+            attempt.error("refusing a redirect from HTTPS to plain HTTP")
+        } else {
+            attempt.follow()
+        }
+    });
+    let mut builder = Client::builder()
+        .user_agent(USER_AGENT)
+        .timeout(options.timeout)
+        .connect_timeout(options.connect_timeout.min(options.timeout))
+        .redirect(redirects)
+        .pool_max_idle_per_host(options.max_concurrency.max(1))
+        .tls_certs_merge(certificates.iter().cloned());
+    if accept_invalid_certificates {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    builder
+        .build()
+        .map_err(|e| ImageError::Setup(format!("cannot set up the HTTP client: {e}")))
+}
+
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, ImageError> {
+    let fail =
+        |detail: String| ImageError::Setup(format!("--ca-file {}: {detail}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let certificates =
+        reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
+    if certificates.is_empty() {
+        return Err(fail("no PEM certificates in it".into()));
+    }
+    Ok(certificates)
+}
+
+/// The TLS error in a cause, looking inside `io::Error`s (whose `source` skips their payload).
+fn find_tls_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    cause
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+}
+
+/// Errors after which Docker tries an insecure registry over plain HTTP.
+fn falls_back_to_http(error: &ImageError) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::Tls | ErrorKind::Network | ErrorKind::ConnectionRefused | ErrorKind::Timeout
+    )
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// `Retry-After: <seconds>`, capped.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// Parses `Bearer realm="…",service="…"` or `Basic realm="…"`.
+fn parse_challenge(header: &str) -> Option<Challenge> {
+    let header = header.trim();
+    let (scheme, params) = header.split_once(' ').unwrap_or((header, ""));
+    if scheme.eq_ignore_ascii_case("basic") {
+        return Some(Challenge::Basic);
+    }
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let params = parse_params(params);
+    let realm = params.get("realm")?.clone();
+    Some(Challenge::Bearer {
+        realm,
+        service: params.get("service").cloned(),
+    })
+}
+
+/// `key="quoted \" value", key=token` → map (keys lower-cased).
+fn parse_params(input: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut chars = input.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+        let key: String = chars
+            .by_ref()
+            .take_while(|c| *c != '=')
+            .collect::<String>()
+            .trim()
+            .to_ascii_lowercase();
+        if key.is_empty() {
+            return out;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek().copied() {
+                if c == ',' {
+                    break;
+                }
+                value.push(c);
+                chars.next();
+            }
+            value = value.trim().to_string();
+        }
+        out.insert(key, value);
+    }
+}
+
+fn basic(username: &str, password: &str) -> HeaderValue {
+    let mut value = HeaderValue::from_str(&format!(
+        "Basic {}",
+        base64_of(&format!("{username}:{password}"))
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
+    value.set_sensitive(true);
+    value
+}
+
+fn bearer(token: &str, registry: &str) -> Result<HeaderValue, ImageError> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        ImageError::malformed(
+            format!("token for {registry}"),
+            "it contains characters not allowed in a header",
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// `application/x-www-form-urlencoded`.
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let encode = |s: &str| {
+        let mut out = String::new();
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    out.push(char::from(b))
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `HTTP://Host:5000/` → `host:5000`.
+fn normalize_host(host: &str) -> String {
+    let host = host.trim().to_ascii_lowercase();
+    let host = host.as_str();
+    let host = host
+        .strip_prefix("https://")
+        .or_else(|| host.strip_prefix("http://"))
+        .unwrap_or(host);
+    host.trim_end_matches('/').to_string()
+}
+
+fn has_port(host: &str) -> bool {
+    strip_port(host) != host
+}
+
+/// `host:5000` → `host`, `[::1]:5000` → `[::1]`.
+fn strip_port(host: &str) -> &str {
+    match host.rfind(':') {
+        Some(i)
+            if !host[i..].contains(']')
+                && (host.starts_with('[') || host.matches(':').count() == 1) =>
+        {
+            &host[..i]
+        }
+        _ => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_auth_challenges() {
+        assert_eq!(
+            parse_challenge(
+                r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a:pull""#
+            ),
+            Some(Challenge::Bearer {
+                realm: "https://auth.example/token".into(),
+                service: Some("registry.example".into())
+            })
+        );
+        assert_eq!(
+            parse_challenge(r#"Basic realm="basic-realm""#),
+            Some(Challenge::Basic)
+        );
+        assert_eq!(
+            parse_challenge(r#"bearer realm=https://a/t"#),
+            Some(Challenge::Bearer {
+                realm: "https://a/t".into(),
+                service: None
+            })
+        );
+        assert_eq!(parse_challenge("Bearer service=x"), None);
+        assert_eq!(parse_challenge("Negotiate"), None);
+        let params = parse_params(r#"a="x\"y", b=z ,c="""#);
+        assert_eq!(params.get("a").map(String::as_str), Some("x\"y"));
+        assert_eq!(params.get("b").map(String::as_str), Some("z"));
+        assert_eq!(params.get("c").map(String::as_str), Some(""));
+    }
+
+    #[test]
+    fn matches_insecure_hosts_like_docker() {
+        let options = FetchOptions {
+            insecure_registries: vec!["127.0.0.1:5000".into(), "HTTP://plain.example/".into()],
+            auth: AuthConfig::anonymous(),
+            ..FetchOptions::default()
+        };
+        let client = RegistryClient::new(&options).unwrap();
+        assert!(client.is_insecure("127.0.0.1:5000"));
+        assert!(!client.is_insecure("127.0.0.1:5001"));
+        assert!(client.is_insecure("plain.example"));
+        assert!(client.is_insecure("plain.example:8443"));
+        assert!(!client.is_insecure("other.example"));
+        assert_eq!(strip_port("[::1]:5000"), "[::1]");
+        assert_eq!(strip_port("[::1]"), "[::1]");
+    }
+
+    #[test]
+    fn scrubs_secrets_and_encodes_forms() {
+        let scrubber = Scrubber::default();
+        scrubber.add("hunter2");
+        scrubber.add("x");
+        assert_eq!(
+            scrubber.scrub("bad password hunter2 x"),
+            "bad password <redacted> x"
+        );
+        assert_eq!(form_encode(&[("a b", "c&d=é")]), "a+b=c%26d%3D%C3%A9");
+    }
+
+    #[test]
+    fn backs_off_exponentially_within_bounds() {
+        let options = FetchOptions {
+            retry_base_delay: Duration::from_millis(100),
+            auth: AuthConfig::anonymous(),
+            ..FetchOptions::default()
+        };
+        let client = RegistryClient::new(&options).unwrap();
+        assert_eq!(client.backoff(0), Duration::from_millis(100));
+        assert_eq!(client.backoff(3), Duration::from_millis(800));
+        assert_eq!(client.backoff(40), MAX_RETRY_AFTER);
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("99999"));
+        assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER));
+    }
+
+    #[test]
+    fn an_unreadable_ca_file_is_a_setup_error() {
+        let options = FetchOptions {
+            ca_file: Some("/nonexistent/ca.pem".into()),
+            auth: AuthConfig::anonymous(),
+            ..FetchOptions::default()
+        };
+        let Err(err) = RegistryClient::new(&options) else {
+            panic!("expected an error")
+        };
+        assert_eq!(err.kind(), ErrorKind::Setup);
+        assert!(
+            err.to_string().contains("--ca-file /nonexistent/ca.pem"),
+            "{err}"
+        );
+    }
+}
