@@ -200,9 +200,11 @@ fn parse_build_args(args: &[String]) -> Result<BTreeMap<String, String>, Failure
                     Ok(value) if !arg.is_empty() => {
                         map.insert(arg.clone(), value);
                     }
-                    _ => return Err(Failure::usage(format!(
+                    _ => {
+                        return Err(Failure::usage(format!(
                         "--build-arg `{arg}`: expected NAME=VALUE (or NAME set in the environment)"
-                    ))),
+                    )))
+                    }
                 }
             }
         }
@@ -240,6 +242,7 @@ fn list_rules(format: &str) -> String {
                         "id": r.id,
                         "name": r.name,
                         "severity": r.severity,
+                        "enabled_by_default": r.enabled_by_default,
                         "aliases": r.aliases,
                         "target": match r.target() { rules::Target::Dockerfile => "dockerfile", rules::Target::Image => "image" },
                         "summary": r.summary(),
@@ -274,10 +277,15 @@ fn explain(rule: &rules::Rule) -> String {
         format!("Aliases: {}\n", rule.aliases.join(", "))
     };
     format!(
-        "{} {} (default severity: {})\n{}\n{}",
+        "{} {} (default severity: {}{})\n{}\n{}",
         rule.id,
         rule.name,
         rule.severity,
+        if rule.enabled_by_default {
+            ""
+        } else {
+            "; off unless the policy enables it"
+        },
         aliases,
         rule.documentation()
     )

@@ -292,12 +292,13 @@ fn char_column(line: &str, byte: usize) -> usize {
     line[..byte.min(line.len())].chars().count() + 1
 }
 
-/// Removes a trailing line continuation (escape then optional blanks), as BuildKit does.
+/// Removes a trailing line continuation (escape then optional blanks), as BuildKit does. An
+/// escape preceded by another escape (`C:\\`) is an escaped escape, not a continuation.
 fn strip_continuation(line: &str, escape: char) -> (&str, bool) {
     let trimmed = line.trim_end_matches([' ', '\t']);
     match trimmed.strip_suffix(escape) {
-        Some(content) => (content, true),
-        None => (line, false),
+        Some(content) if !content.ends_with(escape) => (content, true),
+        _ => (line, false),
     }
 }
 
@@ -766,6 +767,15 @@ mod tests {
     fn continuation_allows_trailing_blanks_after_escape() {
         let run = one("FROM a\nRUN echo a \\  \n  b\n");
         assert_eq!(run.rest, "echo a   b");
+    }
+
+    #[test]
+    fn escaped_escape_at_line_end_is_not_a_continuation() {
+        let file = parse("FROM a\nCOPY x C:\\Windows\\System32\\\\\nENV V=1\n");
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        assert_eq!(file.instructions.len(), 3);
+        let file = parse("# escape=`\nFROM a\nCOPY x C:\\app``\nENV V=1\n");
+        assert_eq!(file.instructions.len(), 3);
     }
 
     #[test]

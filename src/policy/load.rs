@@ -265,7 +265,8 @@ fn merge(files: &mut [Loaded], rules: &[&'static Rule], source: PolicySource) ->
         };
         if let Some(enable) = layer.enable {
             for state in &mut states {
-                *state = RuleState::reset(state.rule, enable == Enable::All);
+                let on = enable == Enable::All && state.rule.enabled_by_default;
+                *state = RuleState::reset(state.rule, on);
             }
         }
         for entry in layer.rules {
@@ -457,12 +458,18 @@ mod tests {
     }
 
     #[test]
-    fn real_presets_enable_every_rule() {
+    fn real_presets_enable_every_rule_on_by_default() {
         let all = crate::rules::all();
+        let on = all.iter().filter(|r| r.enabled_by_default).count();
+        assert!(
+            on < all.len(),
+            "some rules are off by default (DL1001, DL3057)"
+        );
         let default = load_preset("default", all).unwrap();
-        assert_eq!(default.rules.len(), all.len());
+        assert_eq!(default.rules.len(), on);
+        assert!(default.rule("DL3057").is_none());
         let strict = load_preset("strict", all).unwrap();
-        assert_eq!(strict.rules.len(), all.len());
+        assert_eq!(strict.rules.len(), on);
         assert_eq!(severity_of(&strict, "require-digest"), Some(Severity::High));
         assert_eq!(strict.fail_on, Severity::Medium);
     }

@@ -80,6 +80,10 @@ pub struct Rule {
     /// Stable kebab-case name, e.g. `no-latest-tag`.
     pub name: &'static str,
     pub severity: Severity,
+    /// Whether `enable: all` (and so the `default` preset) turns the rule on. A few rules are
+    /// off unless a policy names them, as in hadolint (DL1001, DL3057) or because they need
+    /// a tool or configuration (shellcheck).
+    pub enabled_by_default: bool,
     /// Other codes that mean this rule in policies and pragmas (e.g. hadolint's `DL3007`).
     pub aliases: &'static [&'static str],
     /// Options the rule accepts in a policy mapping, besides `severity`.
@@ -104,6 +108,7 @@ impl Rule {
         id: "",
         name: "",
         severity: Severity::Medium,
+        enabled_by_default: true,
         aliases: &[],
         options: &[],
         docs: "",
@@ -225,14 +230,15 @@ pub fn suggest(key: &str) -> Option<&'static str> {
 /// markdown`). A test keeps the README's copy in step.
 pub fn markdown_table() -> String {
     let mut out = String::from(
-        "| Code | Name | Default severity | Aliases | Summary |\n|---|---|---|---|---|\n",
+        "| Code | Name | Default severity | On by default | Aliases | Summary |\n|---|---|---|---|---|---|\n",
     );
     for r in all() {
         out.push_str(&format!(
-            "| {} | `{}` | {} | {} | {} |\n",
+            "| {} | `{}` | {} | {} | {} | {} |\n",
             r.id,
             r.name,
             r.severity,
+            if r.enabled_by_default { "yes" } else { "no" },
             r.aliases.join(", "),
             r.summary().replace('|', "\\|")
         ));

@@ -24,6 +24,7 @@ crate::declare_rule! {
         id: "DL1001",
         name: "inline-ignore-pragma",
         severity: Severity::Info,
+        enabled_by_default: false,
         check: Check::Dockerfile(check),
     };
 }

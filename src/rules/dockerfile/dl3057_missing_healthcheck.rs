@@ -32,6 +32,7 @@ crate::declare_rule! {
         id: "DL3057",
         name: "missing-healthcheck",
         severity: Severity::Low,
+        enabled_by_default: false,
         check: Check::Dockerfile(check),
     };
 }
