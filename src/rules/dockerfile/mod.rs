@@ -82,6 +82,7 @@ mod pc2002_package_signature_check_disabled;
 mod pc2003_unverified_remote_script_executed;
 mod pc2004_secret_in_env_or_arg;
 mod pc2005_hardcoded_credential;
+mod pc2006_secret_in_run_command;
 
 /// The rule the engine reports forbidden inline-ignore pragmas under.
 pub static INLINE_IGNORE_FORBIDDEN: &Rule = &pc0002_inline_ignore_forbidden::RULE;
@@ -162,4 +163,5 @@ pub static ALL: &[&Rule] = &[
     &pc2003_unverified_remote_script_executed::RULE,
     &pc2004_secret_in_env_or_arg::RULE,
     &pc2005_hardcoded_credential::RULE,
+    &pc2006_secret_in_run_command::RULE,
 ];

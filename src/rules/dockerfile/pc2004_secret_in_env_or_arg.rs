@@ -23,7 +23,7 @@ crate::declare_rule! {
     /// - Values that are not secrets are left alone: empty values, variable references
     ///   (`${TOKEN}`), paths (`/run/secrets/token`), booleans and `0`/`1`, and obvious
     ///   placeholders (`changeme`, `<token>`, `xxxxxxxx`, `your-token-here`, an all-zero
-    ///   UUID). A default password such as `admin` is reported: it is what every container
+    ///   UUID, values marked `dummy`, `fake`, `example`, `insecure`). A default password such as `admin` is reported: it is what every container
     ///   gets unless someone remembers to override it.
     /// - `ARG` without a default is not reported (its value comes from `--build-arg`, which
     ///   has the same history problem but is not in the file).
@@ -294,7 +294,20 @@ fn is_placeholder(value: &str) -> bool {
         || (lower.starts_with("{{") && lower.ends_with("}}"))
         || lower.starts_with("your")
         || lower.starts_with("change")
+        || PLACEHOLDER_MARKERS.iter().any(|m| letters.contains(m))
 }
+
+/// Words that mark a value as a stand-in (`build-time-dummy`, `fake`, `django-insecure-…`).
+const PLACEHOLDER_MARKERS: &[&str] = &[
+    "dummy",
+    "fake",
+    "placeholder",
+    "changeme",
+    "example",
+    "notasecret",
+    "notreal",
+    "insecure",
+];
 
 /// `scheme://user:password@` with a literal password.
 static URL_WITH_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
@@ -395,6 +408,8 @@ mod tests {
             "FROM a\nENV PASSWORD password\n",
             "FROM a\nENV API_TOKEN=<your-token>\n",
             "FROM a\nENV API_TOKEN=changeme\n",
+            "FROM a\nENV SECRET_KEY=django-insecure-0123456789\n",
+            "FROM a\nENV SECRET_KEY=dummyKeyWithMinimumLength----\n",
             "FROM a\nENV PASSWORD_MIN_LENGTH=12\n",
             "FROM a\nENV TOKENIZERS_PARALLELISM=false\n",
             "FROM a\nENV PASSENGER_APP_ENV=production\n",
