@@ -97,6 +97,9 @@ mod tests {
             "FROM debian\nENV TOOLS=\"make\"\nRUN apt-get install -y ${TOOLS}\n",
             "FROM debian AS build\nRUN apt-get install -y gcc\nFROM scratch\n",
             "FROM debian\nONBUILD RUN apt-get install -y curl\n",
+            // Shell variables the script sets are known too.
+            "FROM debian\nRUN set -ex; \\\n  deps=\" \\\n    gnupg \\\n  \"; \\\n  apt-get install -y $deps\n",
+            "FROM debian\nRUN <<EOF\nexport TOOLS=\"make gcc=12\"\napt-get install -y $TOOLS\nEOF\n",
         ] {
             assert_eq!(lint(&RULE, src).len(), 1, "should catch:\n{src}");
         }
@@ -130,6 +133,8 @@ mod tests {
             "FROM debian\nRUN apt-get install -y \"curl=$CURL_VERSION\"\n",
             "FROM debian\nARG PACKAGES\nRUN apt-get install -y $PACKAGES\n",
             "FROM debian\nRUN apt-get install -y $(cat /tmp/packages)\n",
+            "FROM debian\nRUN deps=$(cat /tmp/packages) && apt-get install -y $deps\n",
+            "FROM debian\nRUN v=7.88 && apt-get install -y curl=$v\n",
             "FROM debian\nRUN apt-get -o Dpkg::Options::=--force-confold install -y curl=7\n",
             "FROM debian\nRUN apt-get purge -y curl && apt-get install -y curl-\n",
             "FROM debian\nRUN apt-get update && apt-get upgrade -y\n",

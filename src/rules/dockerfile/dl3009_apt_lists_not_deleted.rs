@@ -9,12 +9,12 @@ crate::declare_rule! {
     /// `apt-get update` leaves the package lists in the image.
     ///
     /// Flags a RUN that runs `apt-get update` (or `apt update`) without deleting
-    /// `/var/lib/apt/lists` later in the same RUN (`rm -rf /var/lib/apt/lists/*`, or `find …
-    /// -delete`) and without a `--mount=type=cache` or `tmpfs` mount over that directory.
-    /// Only stages whose files reach the built image are judged: the last stage, stages it is
-    /// built `FROM`, and stages a `COPY --from` copies the lists out of (`COPY --from=base / /`).
-    /// A builder stage whose files are left behind is not flagged. An `ONBUILD RUN` always
-    /// is: it runs in some later image.
+    /// `/var/lib/apt/lists` later in the same RUN (`rm -rf /var/lib/apt/lists/*`, `find …
+    /// -delete`, or `apt-get dist-clean`) and without a `--mount=type=cache` or `tmpfs` mount
+    /// over that directory. Only stages whose files reach the built image are judged: the
+    /// last stage, stages it is built `FROM`, and stages a `COPY --from` copies the lists out
+    /// of (`COPY --from=base / /`). A builder stage whose files are left behind is not
+    /// flagged. An `ONBUILD RUN` always is: it runs in some later image.
     ///
     /// ## Why
     /// The lists are tens of megabytes that nothing in the running container needs. Deleting
@@ -90,6 +90,8 @@ mod tests {
             // An ONBUILD trigger runs in some other image.
             "FROM ubuntu AS base\nONBUILD RUN apt-get update\nFROM scratch\n",
             "FROM debian\nRUN sudo apt-get update\n",
+            // A variable path proves nothing.
+            "FROM debian\nRUN apt-get update && for d in $DIRS; do rm -rf \"$d\"; done\n",
         ] {
             assert_eq!(lint(&RULE, src).len(), 1, "should catch:\n{src}");
         }
@@ -107,6 +109,7 @@ mod tests {
             "FROM debian\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
             "FROM debian\nRUN apt-get update \\\n && apt-get install -y curl \\\n && rm -rf /var/lib/apt/lists\n",
             "FROM debian\nRUN apt-get update && apt-get install -y curl && find /var/lib/apt/lists -type f -delete\n",
+            "FROM debian\nRUN set -eux; apt-get update; apt-get install -y curl; apt-get dist-clean\n",
             "FROM debian\nRUN <<EOF\napt-get update\napt-get install -y curl\nrm -rf /var/lib/apt/lists/*\nEOF\n",
             "FROM debian\nRUN --mount=type=cache,target=/var/lib/apt/lists apt-get update && apt-get install -y curl\n",
             "FROM debian\nRUN --mount=type=cache,target=/var/lib/apt --mount=type=cache,target=/var/cache/apt apt-get update\n",

@@ -222,6 +222,7 @@ mod tests {
             "RUN pip3 install --prefix /opt/x --root /r --target /t --trusted-host h yamllint==1.20.0",
             "RUN pip install --index-url https://user:pass@eg.com/foo --extra-index-url https://ex-eg.io/foo foobar==1.0.0",
             "ARG FLASK_VERSION\nRUN pip install flask==${FLASK_VERSION}",
+            "ARG B2_VERSION=4.7.1\nRUN pip install \"b2 == $B2_VERSION\"",
             "ARG PACKAGES\nRUN pip install $PACKAGES",
             "RUN pip install $(cat /tmp/reqs)",
             "RUN pipx install black",

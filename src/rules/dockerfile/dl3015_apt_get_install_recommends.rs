@@ -1,6 +1,6 @@
 use super::package_managers::{
-    apt_bool, apt_command, apt_option_values, flag_values, has_flag, operands, run_texts_up_to,
-    runs, Arg, Run,
+    apt_bool, apt_command, apt_option_values, flag_values, has_flag, run_texts_up_to, runs, Arg,
+    Run,
 };
 use crate::dockerfile::DockerfileFacts;
 use crate::finding::Severity;
@@ -22,8 +22,8 @@ const PACKAGE_PATHS: &[&str] = &[
 crate::declare_rule! {
     /// `apt-get install` without `--no-install-recommends`.
     ///
-    /// Flags `apt-get install` (and `apt install`) of packages unless recommended packages are
-    /// turned off: `--no-install-recommends`, `-o APT::Install-Recommends=false`, or
+    /// Flags `apt-get install` (and `apt install`, `apt-get install -f`) unless recommended
+    /// packages are turned off: `--no-install-recommends`, `-o APT::Install-Recommends=false`, or
     /// `APT::Install-Recommends "false";` (or `"0"`) written to the APT configuration by an
     /// earlier RUN of the stage or a stage it is built from. Only stages whose installed
     /// packages reach the built image are judged: the last stage, stages it is built `FROM`,
@@ -63,7 +63,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
             let Some((args, "install")) = apt_command(command) else {
                 continue;
             };
-            if operands(&args, false).len() < 2 || turned_off(&args) {
+            if turned_off(&args) {
                 continue;
             }
             let program = command.cmd.program_name().unwrap_or("apt-get");
@@ -114,6 +114,8 @@ mod tests {
             "FROM debian AS base\nRUN apt-get install -y python\nFROM base\n",
             "FROM debian AS base\nRUN apt-get install -y python\nFROM scratch\nCOPY --from=base /usr /usr\n",
             "FROM debian\nONBUILD RUN apt-get install -y python\nFROM scratch\n",
+            // Fixing broken dependencies installs their recommendations too.
+            "FROM debian\nRUN dpkg -i /tmp/x.deb; apt-get install -f -y\n",
         ] {
             assert_eq!(lint(&RULE, src).len(), 1, "should catch:\n{src}");
         }
@@ -136,7 +138,6 @@ mod tests {
             "FROM debian AS base\nRUN printf 'APT::Install-Recommends \"false\";\\n' > /etc/apt/apt.conf.d/x\nFROM base\nRUN apt-get install -y python\n",
             // A builder stage: only its build output is copied.
             "FROM debian AS build\nRUN apt-get install -y gcc\nFROM debian:12-slim\nCOPY --from=build /src/app /usr/local/bin/app\n",
-            "FROM debian\nRUN apt-get install -f -y\n",
             "FROM debian\nSHELL [\"pwsh\", \"-c\"]\nRUN apt-get install python\n",
         ] {
             assert_eq!(lint(&RULE, src), Vec::<usize>::new(), "should pass:\n{src}");

@@ -3,10 +3,11 @@
 //! and whether a stage's files end up in the built image.
 
 use super::util::{expand_at, parent_stage, stage_body, stage_chain, stage_of};
-use crate::dockerfile::expand::global_scope;
+use crate::dockerfile::expand::{expand, global_scope, stage_scope};
 use crate::dockerfile::shell::{is_posix_shell, parse_script, run_scripts, SimpleCommand};
-use crate::dockerfile::{Args, DockerfileFacts, Instruction};
+use crate::dockerfile::{Args, Command as Form, DockerfileFacts, Instruction, Unresolved};
 use crate::finding::Span;
+use std::collections::BTreeMap;
 
 /// How deep `sh -c '…'` scripts are read inside each other.
 const MAX_NESTING: usize = 3;
@@ -55,6 +56,9 @@ pub struct Run<'a> {
     pub onbuild: bool,
     /// Every command in order, wrappers removed.
     pub commands: Vec<Command>,
+    /// Shell variables the script assigns (`PKGS="curl git"; apt-get install $PKGS`), with
+    /// their values expanded; `None` when a value cannot be known (`V=$(cat f)`).
+    shell_vars: BTreeMap<String, Option<String>>,
 }
 
 impl Run<'_> {
@@ -100,6 +104,7 @@ impl Run<'_> {
     pub fn mounts_over(&self, paths: &[&str]) -> bool {
         self.discarding_mounts()
             .iter()
+            .filter(|target| !has_unknown_variable(target))
             .any(|target| paths.iter().any(|p| covers(target, p)))
     }
 
@@ -110,12 +115,14 @@ impl Run<'_> {
             .iter()
             .skip(after + 1)
             .flat_map(|c| removed_paths(&c.cmd))
+            .filter(|target| !has_unknown_variable(target))
             .any(|target| paths.iter().any(|p| covers(target, p)))
     }
 
-    /// The words a package argument stands for, with the stage's ARG and ENV values expanded
-    /// and split as the shell splits an unquoted expansion. Empty when it cannot be judged: a
-    /// command substitution, or nothing but variables without a known value.
+    /// The words a package argument stands for, with the script's variables and the stage's
+    /// ARG and ENV values expanded, and split as the shell splits an unquoted expansion. Empty
+    /// when it cannot be judged: a command substitution, or nothing but variables without a
+    /// known value.
     pub fn expand(&self, facts: &DockerfileFacts, word: &str) -> Vec<String> {
         if word.contains("$(") || word.contains('`') {
             return Vec::new();
@@ -123,11 +130,23 @@ impl Run<'_> {
         if !word.contains('$') {
             return vec![word.to_string()];
         }
-        match expand_at(facts, self.index, word) {
+        match self.expand_value(facts, word) {
+            // A word with blanks of its own was quoted, so its expansion is not split either.
+            Ok(value) if word.contains(char::is_whitespace) => vec![value],
             Ok(value) => value.split_whitespace().map(str::to_string).collect(),
             Err(_) if only_variables(word) => Vec::new(),
             Err(_) => vec![word.to_string()],
         }
+    }
+
+    /// Expands `word` with the script's own variables, then the stage's ARG and ENV values.
+    fn expand_value(&self, facts: &DockerfileFacts, word: &str) -> Result<String, Unresolved> {
+        let scope = stage_scope(&facts.file, self.stage, self.index, &facts.build_args);
+        let lookup = |name: &str| match self.shell_vars.get(name) {
+            Some(value) => value.clone(),
+            None => scope.get(name).map(str::to_string),
+        };
+        expand(word, facts.file.escape, &lookup)
     }
 
     /// Whether what this RUN leaves under `paths` ends up in the built image (see
@@ -148,15 +167,64 @@ pub fn runs(facts: &DockerfileFacts) -> Vec<Run<'_>> {
             for raw in script.script.commands {
                 push_command(raw, 0, &mut commands);
             }
-            Some(Run {
+            let mut run = Run {
                 index: script.index,
                 stage,
                 inst: script.run,
                 onbuild: script.onbuild,
                 commands,
-            })
+                shell_vars: BTreeMap::new(),
+            };
+            run.shell_vars = shell_variables(facts, &run);
+            Some(run)
         })
         .collect()
+}
+
+/// The variables a RUN's script assigns, in order (`X=1` alone, or `export X=1`), each value
+/// expanded with the ones before it. Assignments that prefix a command only apply to it.
+fn shell_variables(facts: &DockerfileFacts, run: &Run<'_>) -> BTreeMap<String, Option<String>> {
+    let mut texts = vec![(run.inst.rest.as_str(), run.inst.span.line)];
+    if matches!(run.inst.args, Args::Run(Form::Shell(_))) {
+        // Heredoc bodies that the reader took for scripts.
+        for heredoc in &run.inst.heredocs {
+            let read = run.commands.iter().any(|c| c.cmd.line >= heredoc.body_line);
+            if read {
+                texts.push((heredoc.body.as_str(), heredoc.body_line));
+            }
+        }
+    } else {
+        texts.clear();
+    }
+    let mut vars = BTreeMap::new();
+    for (text, line) in texts {
+        for command in parse_script(text, line).commands {
+            let assignments: Vec<(String, String)> = if command.words.is_empty() {
+                command.assignments
+            } else if command.words.first().is_some_and(|w| w == "export") {
+                command.words[1..]
+                    .iter()
+                    .filter_map(|w| w.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            } else {
+                continue;
+            };
+            for (name, value) in assignments {
+                let partial = Run {
+                    shell_vars: vars.clone(),
+                    commands: Vec::new(),
+                    ..*run
+                };
+                let known = !value.contains("$(") && !value.contains('`');
+                let expanded = known
+                    .then(|| partial.expand_value(facts, &value).ok())
+                    .flatten();
+                vars.insert(name, expanded);
+            }
+        }
+    }
+    vars
 }
 
 /// Adds `raw` and, when it is `sh -c 'script'`, the commands of that script.
@@ -239,9 +307,13 @@ fn discarding_mount_target(spec: &str) -> Option<String> {
         .flatten()
 }
 
-/// Paths a command deletes: `rm` operands, `find <path> … -delete` (or `-exec rm`).
+/// Paths a command deletes: `rm` operands, `find <path> … -delete` (or `-exec rm`), and
+/// what `apt-get dist-clean` removes.
 fn removed_paths(cmd: &SimpleCommand) -> Vec<&str> {
     let args = cmd.args().iter().map(String::as_str);
+    if (cmd.is("apt-get") || cmd.is("apt")) && cmd.subcommand() == Some("dist-clean") {
+        return vec!["/var/lib/apt/lists", "/var/cache/apt"];
+    }
     if cmd.is("rm") {
         let mut operands = Vec::new();
         let mut options_done = false;
@@ -290,6 +362,16 @@ pub fn covers(ancestor: &str, path: &str) -> bool {
             .iter()
             .zip(&inner)
             .all(|(o, i)| o == i || *i == "*" || o.contains(['*', '?', '[', '$']))
+}
+
+/// Whether a path uses a variable (other than a leading `$HOME`) whose value we do not know:
+/// deleting or mounting it proves nothing.
+fn has_unknown_variable(path: &str) -> bool {
+    let rest = ["$HOME", "${HOME}"]
+        .iter()
+        .find_map(|h| path.strip_prefix(h))
+        .unwrap_or(path);
+    rest.contains('$')
 }
 
 fn segments(path: &str) -> Vec<&str> {
