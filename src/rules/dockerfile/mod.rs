@@ -64,6 +64,11 @@ mod dl3059_consecutive_run_instructions;
 mod dl3060_yarn_cache_not_cleaned;
 mod dl3061_instruction_before_from;
 mod dl3062_go_install_unpinned;
+mod dl3063_reserved_stage_name;
+mod dl3064_secret_in_arg_or_env;
+mod dl3065_redundant_target_platform;
+mod dl3066_non_numeric_user;
+mod dl3067_copy_entire_filesystem_from_stage;
 mod dl4000_deprecated_maintainer;
 mod dl4001_both_wget_and_curl;
 mod dl4003_multiple_cmd;
@@ -145,6 +150,11 @@ pub static ALL: &[&Rule] = &[
     &dl3060_yarn_cache_not_cleaned::RULE,
     &dl3061_instruction_before_from::RULE,
     &dl3062_go_install_unpinned::RULE,
+    &dl3063_reserved_stage_name::RULE,
+    &dl3064_secret_in_arg_or_env::RULE,
+    &dl3065_redundant_target_platform::RULE,
+    &dl3066_non_numeric_user::RULE,
+    &dl3067_copy_entire_filesystem_from_stage::RULE,
     &dl4000_deprecated_maintainer::RULE,
     &dl4001_both_wget_and_curl::RULE,
     &dl4003_multiple_cmd::RULE,
