@@ -20,8 +20,8 @@ pub enum Command {
     Check(CheckArgs),
     /// List every rule: code, name, default severity and summary.
     Rules {
-        /// Output format: text, json or markdown (the README's rule table).
-        #[arg(long, default_value = "text", value_parser = ["text", "json", "markdown"])]
+        /// Output format: text, json, markdown (the README's rule table) or docs (docs/rules.md).
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "markdown", "docs"])]
         format: String,
     },
     /// Print a rule's documentation.
@@ -32,6 +32,32 @@ pub enum Command {
     /// Validate or show a policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Write a commented starter policy; refuses to overwrite an existing file.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = ".portcullis.yaml")]
+        file: PathBuf,
+        /// Overwrite the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Join the JSON reports (or SARIF logs) of sharded runs into one.
+    MergeReports(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Reports written by `portcullis check` (all JSON or all SARIF).
+    #[arg(required = true, value_name = "REPORT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// json or sarif; default: the format of the inputs.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+
+    /// Write the merged report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,7 +81,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
-    /// Report format: text, json, sarif, gitlab, junit, github.
+    /// Report format: text, json, sarif, gitlab, junit, github, markdown.
     #[arg(long, default_value = "text", value_name = "FORMAT")]
     pub format: String,
 
@@ -74,6 +100,14 @@ pub struct CheckArgs {
     /// A build argument for ARG resolution, as `docker build --build-arg` (repeatable).
     #[arg(long = "build-arg", value_name = "NAME=VALUE")]
     pub build_args: Vec<String>,
+
+    /// A previous JSON report: findings it already has are not reported and do not fail.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Check only shard INDEX of TOTAL (e.g. 2/4): parallel jobs split the targets.
+    #[arg(long, value_name = "INDEX/TOTAL")]
+    pub shard: Option<String>,
 
     /// Colour in text output: auto (a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]

@@ -2,12 +2,15 @@
 //! This is the only place that exits or prints errors.
 
 use clap::Parser;
-use portcullis::cli::{CheckArgs, Cli, Command, PolicyCommand};
+use portcullis::baseline::Baseline;
+use portcullis::cli::{CheckArgs, Cli, Command, MergeArgs, PolicyCommand};
 use portcullis::engine::{self, RunOptions};
 use portcullis::finding::Severity;
+use portcullis::merge::{self, MergeFormat};
 use portcullis::policy::{Policy, PolicySource};
-use portcullis::report::{self, Format, Report};
+use portcullis::report::{self, Format, Note, Report};
 use portcullis::rules;
+use portcullis::shard::Shard;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -87,7 +90,41 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             print_out(&policy.to_yaml())?;
             Ok(PASSED)
         }
+        Command::Init { file, force } => {
+            let written =
+                portcullis::init::write_starter(Some(&file), force).map_err(Failure::usage)?;
+            let shown = written.display();
+            print_out(&format!(
+                "wrote {shown}; check it with `portcullis policy validate {shown}`\n"
+            ))?;
+            Ok(PASSED)
+        }
+        Command::MergeReports(args) => merge_reports(args),
     }
+}
+
+fn merge_reports(args: MergeArgs) -> Result<u8, Failure> {
+    let format = args
+        .format
+        .as_deref()
+        .map(str::parse::<MergeFormat>)
+        .transpose()
+        .map_err(|e| Failure::usage(format!("--format: {e}")))?;
+    let mut inputs = Vec::with_capacity(args.inputs.len());
+    for path in &args.inputs {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+        inputs.push(merge::Input {
+            name: path.display().to_string(),
+            text,
+        });
+    }
+    let (_, merged) = merge::merge(&inputs, format).map_err(Failure::usage)?;
+    match &args.output {
+        Some(path) => write_file(path, &merged)?,
+        None => print_out(&merged)?,
+    }
+    Ok(PASSED)
 }
 
 fn current_dir() -> Result<PathBuf, Failure> {
@@ -107,6 +144,18 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
         .map(|spec| parse_report_spec(spec))
         .collect::<Result<Vec<_>, _>>()?;
     let build_args = parse_build_args(&args.build_args)?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(str::parse::<Shard>)
+        .transpose()
+        .map_err(|e| Failure::usage(format!("--shard {e}")))?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(Baseline::load)
+        .transpose()
+        .map_err(Failure::usage)?;
     let mut policy = load_policy(args.policy.as_deref())?;
     if let Some(level) = &args.fail_on {
         policy.fail_on = level
@@ -122,12 +171,27 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
     let specs: Vec<_> = targets.iter().map(|t| engine::parse_target(t)).collect();
     let files = engine::collect_dockerfiles(&specs).map_err(Failure::usage)?;
     let cwd = current_dir()?;
+    let all_files = files.len();
+    let files = match shard {
+        Some(shard) => shard.select(files, |path| engine::display_path(path, &cwd)),
+        None => files,
+    };
     let shown_policy = match &policy.source {
         PolicySource::File(path) => engine::display_path(path, &cwd),
         builtin => builtin.to_string(),
     };
     let options = RunOptions { build_args, cwd };
-    let outcome = engine::check_dockerfiles(&policy, &files, &options);
+    let mut outcome = engine::check_dockerfiles(&policy, &files, &options);
+    if let Some(shard) = shard {
+        outcome.notes.push(Note::new(format!(
+            "shard {shard}: checked {} of {all_files} Dockerfiles",
+            files.len()
+        )));
+    }
+    if let Some(baseline) = &baseline {
+        let notes = baseline.apply(&mut outcome.findings);
+        outcome.notes.extend(notes);
+    }
 
     let report = Report {
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -254,6 +318,7 @@ fn list_rules(format: &str) -> String {
             text
         }
         "markdown" => rules::markdown_table(),
+        "docs" => rules::markdown_docs(),
         _ => {
             let mut out = String::new();
             for r in all {

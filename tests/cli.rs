@@ -405,3 +405,14 @@ fn sarif_from_real_rules_is_valid_and_accepted_by_github() {
             >= 6
     );
 }
+
+#[test]
+fn rule_docs_match_the_registry() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md"))
+        .expect("docs/rules.md");
+    let generated = Project::new().run(&["rules", "--format", "docs"]).stdout;
+    assert!(
+        docs == generated,
+        "docs/rules.md is out of date: regenerate it with `portcullis rules --format docs > docs/rules.md`"
+    );
+}
