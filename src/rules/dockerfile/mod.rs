@@ -88,6 +88,8 @@ mod pc2003_unverified_remote_script_executed;
 mod pc2004_secret_in_env_or_arg;
 mod pc2005_hardcoded_credential;
 mod pc2006_secret_in_run_command;
+mod pc2007_account_password_set;
+mod pc2008_ssh_port_exposed;
 
 /// The rule the engine reports forbidden inline-ignore pragmas under.
 pub static INLINE_IGNORE_FORBIDDEN: &Rule = &pc0002_inline_ignore_forbidden::RULE;
@@ -174,4 +176,6 @@ pub static ALL: &[&Rule] = &[
     &pc2004_secret_in_env_or_arg::RULE,
     &pc2005_hardcoded_credential::RULE,
     &pc2006_secret_in_run_command::RULE,
+    &pc2007_account_password_set::RULE,
+    &pc2008_ssh_port_exposed::RULE,
 ];

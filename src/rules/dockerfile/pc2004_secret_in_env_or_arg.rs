@@ -23,8 +23,9 @@ crate::declare_rule! {
     /// - Values that are not secrets are left alone: empty values, variable references
     ///   (`${TOKEN}`), paths (`/run/secrets/token`), booleans and `0`/`1`, and obvious
     ///   placeholders (`changeme`, `<token>`, `xxxxxxxx`, `your-token-here`, an all-zero
-    ///   UUID, values marked `dummy`, `fake`, `example`, `insecure`). A default password such as `admin` is reported: it is what every container
-    ///   gets unless someone remembers to override it.
+    ///   UUID, values marked `dummy`, `fake`, `example`, `insecure`). A default password such
+    ///   as `admin` is reported: it is what every container gets unless someone remembers to
+    ///   override it.
     /// - `ARG` without a default is not reported (its value comes from `--build-arg`, which
     ///   has the same history problem but is not in the file).
     ///
