@@ -50,6 +50,28 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// A message with its `code` spans kept as code: rule messages quote input in backticks.
+/// The spans become `<code>` elements (GitHub keeps them) with escaped contents, so the
+/// quoted text still cannot add markup; an odd number of backticks (one came from the
+/// input) means the spans cannot be told apart, and everything is escaped.
+fn message(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len() % 2 == 0 {
+        return escape(text);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{}</code>", escape(part))
+            } else {
+                escape(part)
+            }
+        })
+        .collect()
+}
+
 /// `path:line:col`, or `(image)` for a finding without a file.
 fn location_text(location: &Location) -> String {
     let Some(path) = display_path(location) else {
@@ -100,9 +122,9 @@ pub(super) fn render(report: &Report<'_>) -> String {
                 finding.severity.to_string()
             };
             let message = if finding.location.path.is_some() {
-                escape(&finding.message)
+                message(&finding.message)
             } else {
-                escape(&format!("{}: {}", finding.target, finding.message))
+                format!("{}: {}", escape(&finding.target), message(&finding.message))
             };
             let _ = writeln!(
                 out,
@@ -129,7 +151,7 @@ pub(super) fn render(report: &Report<'_>) -> String {
                 Some(_) => format!("{}: ", location_text(&note.location)),
                 None => String::new(),
             };
-            let _ = writeln!(out, "- {at}{}", escape(&note.message));
+            let _ = writeln!(out, "- {at}{}", message(&note.message));
         }
         out.push('\n');
     }
@@ -212,13 +234,23 @@ mod tests {
             "\\<img",
             "\\[a\\](",
             "\\!\\[i\\]",
-            "\\`c\\`",
+            "<code>c</code>",
             "\\*\\*b",
         ] {
             assert!(row.contains(escaped), "{escaped:?} missing: {row}");
         }
         assert!(!row.contains('\x1b') && !out.contains("\n# h"), "{row}");
         assert!(row.contains("Docker\\|file"), "{row}");
+    }
+
+    #[test]
+    fn code_spans_stay_code_with_their_contents_escaped() {
+        assert_eq!(
+            message("image `a|<b>` uses `latest`"),
+            "image <code>a\\|\\<b\\></code> uses <code>latest</code>"
+        );
+        assert_eq!(message("odd ` one"), "odd \\` one");
+        assert_eq!(message("no code"), "no code");
     }
 
     #[test]
