@@ -93,6 +93,7 @@ mod tests {
             "FROM debian\nRUN apt-get install -y curl/bookworm-backports\n",
             "FROM debian\nRUN apt-get install -y -t bookworm-backports curl\n",
             "FROM debian\nRUN sh -c 'apt-get update && apt-get install -y curl'\n",
+            "FROM debian\nRUN [\"/bin/bash\", \"-ec\", \"apt-get install -y curl\"]\n",
             "FROM debian\nARG PKGS=\"curl=7.88 git\"\nRUN apt-get install -y $PKGS\n",
             "FROM debian\nENV TOOLS=\"make\"\nRUN apt-get install -y ${TOOLS}\n",
             "FROM debian AS build\nRUN apt-get install -y gcc\nFROM scratch\n",
