@@ -154,6 +154,7 @@ mod tests {
             "RUN pip2 install MySQL_python",
             "RUN pip3.12 install --user flask",
             "RUN python -m pip install example",
+            "RUN /opt/venv/bin/python3 -m pip install --upgrade pip setuptools",
             "RUN python3 -m pip install --index-url https://eg.com/simple example",
             "RUN pip install --upgrade pip",
             "RUN pip install 'flask[async]'",
