@@ -907,15 +907,17 @@ fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, Ima
     Ok(certificates)
 }
 
-/// The TLS error in a cause, looking inside `io::Error`s (whose `source` skips their payload).
+/// The TLS error in a cause, looking inside (nested) `io::Error`s, whose `source` skips their
+/// payload.
 fn find_tls_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
-        return Some(tls);
+    let mut current = cause;
+    for _ in 0..8 {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
     }
-    cause
-        .downcast_ref::<std::io::Error>()
-        .and_then(|io| io.get_ref())
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    None
 }
 
 /// Errors after which Docker tries an insecure registry over plain HTTP.
