@@ -14,9 +14,11 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the `check` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check Dockerfiles (and, later, images) against the policy.
+    /// Check Dockerfiles and container images against the policy.
     Check(CheckArgs),
     /// List every rule: code, name, default severity and summary.
     Rules {
@@ -108,6 +110,31 @@ pub struct CheckArgs {
     /// Check only shard INDEX of TOTAL (e.g. 2/4): parallel jobs split the targets.
     #[arg(long, value_name = "INDEX/TOTAL")]
     pub shard: Option<String>,
+
+    /// Read more targets from FILE, one a line (same syntax as arguments; blank lines and
+    /// lines starting with `#` are skipped).
+    #[arg(long, value_name = "FILE")]
+    pub image_list: Option<PathBuf>,
+
+    /// Judge only this platform of multi-platform images: os/arch[/variant], e.g. linux/arm64.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+
+    /// Most registry requests in flight at once.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+
+    /// PEM file of extra CA certificates to trust for registries (besides the system's).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Reach this registry without TLS verification, then over plain HTTP (repeatable).
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+
+    /// Fetch each Dockerfile's base image, so rules can judge it (e.g. the USER it sets).
+    #[arg(long)]
+    pub resolve: bool,
 
     /// Colour in text output: auto (a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]

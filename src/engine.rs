@@ -5,16 +5,24 @@
 //! 3. Enabled rules run over the facts; custom regex rules too.
 //! 4. Findings pass through inline pragmas and policy exceptions, get the policy's severity
 //!    and a fingerprint, and are sorted.
+//!
+//! Images (`docker://`, `oci:`, `docker-archive:` targets, and with `--resolve` each
+//! Dockerfile's base image) are fetched before any rule runs, all at once: see [`check`] and
+//! `engine/images.rs`.
 
 use crate::dockerfile::pragma::{pragmas, Pragma};
 use crate::dockerfile::{DockerfileFacts, Instruction};
 use crate::finding::{Finding, Location, Severity, Span};
+use crate::image::{FetchOptions, ImageError, ImageFacts, ImageTarget};
 use crate::policy::{CustomRule, Date, Policy};
 use crate::report::{EnabledRule, Note};
 use crate::rules::{self, Check, Diagnostics, DockerfileContext, Rule};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+mod images;
 
 /// A target given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,8 +42,8 @@ pub enum EngineError {
     MissingTarget(String),
     #[error("target `{0}` does not exist; to check an image, write `docker://{0}`")]
     LooksLikeImage(String),
-    #[error("image targets (`{0}`) are not supported yet: only Dockerfiles can be checked in this version")]
-    ImagesNotSupported(String),
+    #[error(transparent)]
+    InvalidImage(#[from] ImageError),
     #[error("no Dockerfile found under `{0}` (looked for Dockerfile, Containerfile, *.Dockerfile, *.dockerfile, Dockerfile.*, Containerfile.*)")]
     NothingFound(String),
 }
@@ -75,6 +83,10 @@ pub struct RunOptions {
     pub build_args: BTreeMap<String, String>,
     /// The directory paths are reported relative to.
     pub cwd: PathBuf,
+    /// How images are fetched (`--platform`, `--jobs`, `--ca-file`, `--insecure-registry`).
+    pub fetch: FetchOptions,
+    /// `--resolve`: fetch each Dockerfile's base image (the policy's `resolve: true` too).
+    pub resolve: bool,
 }
 
 /// Resolves targets into a sorted, de-duplicated list of Dockerfiles.
@@ -82,16 +94,8 @@ pub fn collect_dockerfiles(specs: &[TargetSpec]) -> Result<Vec<PathBuf>, EngineE
     let mut files = Vec::new();
     for spec in specs {
         match spec {
-            TargetSpec::Image {
-                transport,
-                reference,
-            } => {
-                let shown = match *transport {
-                    "docker" => format!("docker://{reference}"),
-                    other => format!("{other}:{reference}"),
-                };
-                return Err(EngineError::ImagesNotSupported(shown));
-            }
+            // Images are collected by `collect_images`.
+            TargetSpec::Image { .. } => {}
             TargetSpec::Path(path) if path.is_dir() => {
                 let before = files.len();
                 walk(path, &mut files);
@@ -113,6 +117,25 @@ pub fn collect_dockerfiles(specs: &[TargetSpec]) -> Result<Vec<PathBuf>, EngineE
     files.sort();
     files.dedup();
     Ok(files)
+}
+
+/// The image targets, parsed, in the order given, each once. A target that is not valid
+/// (`docker://Bad:ref`, `oci:` without a directory) is a usage error.
+pub fn collect_images(specs: &[TargetSpec]) -> Result<Vec<ImageTarget>, EngineError> {
+    let mut images: Vec<ImageTarget> = Vec::new();
+    for spec in specs {
+        if let TargetSpec::Image {
+            transport,
+            reference,
+        } = spec
+        {
+            let target = ImageTarget::from_parts(transport, reference)?;
+            if !images.contains(&target) {
+                images.push(target);
+            }
+        }
+    }
+    Ok(images)
 }
 
 /// `nginx:1.27`, `ghcr.io/acme/app@sha256:…`: not a path a user would type for a Dockerfile.
@@ -164,11 +187,90 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 
 /// Runs the policy over Dockerfiles.
 pub fn check_dockerfiles(policy: &Policy, files: &[PathBuf], options: &RunOptions) -> Outcome {
+    check(policy, files, &[], options)
+}
+
+/// Runs the policy over Dockerfiles and images. Every image — the image targets and, with
+/// `--resolve` (or `resolve: true`), each Dockerfile's base image — is fetched first,
+/// concurrently, in one call; then the rules run. An image that cannot be fetched is
+/// unevaluated (exit 3), or a note when the policy says `on_error: warn`.
+pub fn check(
+    policy: &Policy,
+    files: &[PathBuf],
+    image_targets: &[ImageTarget],
+    options: &RunOptions,
+) -> Outcome {
+    let now = SystemTime::now();
+    let requests: Vec<(PathBuf, images::BaseRequest)> = if options.resolve || policy.resolve {
+        files
+            .par_iter()
+            .filter_map(|path| Some((path.clone(), base_request(path, options)?)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut wanted: Vec<ImageTarget> = image_targets.to_vec();
+    for (_, request) in &requests {
+        if !wanted.contains(&request.target) {
+            wanted.push(request.target.clone());
+        }
+    }
+    let fetched: Vec<Result<ImageFacts, ImageError>> = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        crate::image::gather_blocking(&wanted, &options.fetch)
+    };
+    let fetched: Vec<(ImageTarget, Result<ImageFacts, ImageError>)> =
+        wanted.into_iter().zip(fetched).collect();
+    let bases: HashMap<PathBuf, images::BaseImage> = requests
+        .into_iter()
+        .filter_map(|(path, request)| {
+            let facts = fetched
+                .iter()
+                .find(|(t, _)| *t == request.target)?
+                .1
+                .clone();
+            Some((path, request.with(facts)))
+        })
+        .collect();
+
+    let mut outcome = check_dockerfiles_with(policy, files, options, &bases, now);
+    let targets = &fetched[..image_targets.len().min(fetched.len())];
+    let results = images::check_images(policy, targets, now, Date::today());
+    images::merge(&mut outcome, results);
+    let mut seen = std::collections::HashSet::new();
+    outcome
+        .notes
+        .retain(|n| seen.insert((n.message.clone(), n.location.clone())));
+    outcome
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    outcome.findings.dedup();
+    outcome
+}
+
+/// What `--resolve` fetches for the Dockerfile at `path` (unreadable files are reported when
+/// they are checked).
+fn base_request(path: &Path, options: &RunOptions) -> Option<images::BaseRequest> {
+    let bytes = std::fs::read(path).ok()?;
+    let source = String::from_utf8_lossy(&bytes);
+    let target = display_path(path, &options.cwd);
+    let facts = DockerfileFacts::gather(&target, &source, &options.build_args);
+    images::BaseRequest::of(&facts)
+}
+
+fn check_dockerfiles_with(
+    policy: &Policy,
+    files: &[PathBuf],
+    options: &RunOptions,
+    bases: &HashMap<PathBuf, images::BaseImage>,
+    now: SystemTime,
+) -> Outcome {
     let custom: Vec<(&'static Rule, &CustomRule)> =
         policy.custom.iter().map(|c| (custom_rule(c), c)).collect();
     let per_file: Vec<FileResult> = files
         .par_iter()
-        .map(|path| check_file(policy, &custom, path, options))
+        .map(|path| check_file(policy, &custom, path, options, bases.get(path), now))
         .collect();
     let mut outcome = Outcome {
         rules: enabled_rules(policy, &custom),
@@ -189,6 +291,7 @@ pub fn check_dockerfiles(policy: &Policy, files: &[PathBuf], options: &RunOption
             }
         }
         outcome.notes.extend(result.notes);
+        outcome.unevaluated.extend(result.base_unevaluated);
     }
     // A note about how a rule ran (a missing tool) comes once per file: keep one of each.
     let mut seen = std::collections::HashSet::new();
@@ -209,6 +312,8 @@ struct FileResult {
     findings: Vec<Finding>,
     notes: Vec<Note>,
     unreadable: Option<String>,
+    /// Why the `--resolve`d base image could not be judged (exit 3).
+    base_unevaluated: Option<String>,
 }
 
 fn check_file(
@@ -216,6 +321,8 @@ fn check_file(
     custom: &[(&'static Rule, &CustomRule)],
     path: &Path,
     options: &RunOptions,
+    base: Option<&images::BaseImage>,
+    now: SystemTime,
 ) -> FileResult {
     let target = display_path(path, &options.cwd);
     let absolute = options.cwd.join(path);
@@ -225,6 +332,7 @@ fn check_file(
         findings: Vec::new(),
         notes: Vec::new(),
         unreadable: None,
+        base_unevaluated: None,
     };
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
@@ -254,6 +362,25 @@ fn check_file(
     }
 
     let pragmas = pragmas(&facts.file);
+    if let Some(base) = base {
+        let user_rule = raw
+            .iter_mut()
+            .find(|(rule, _, _)| rule.id == images::NON_ROOT_USER)
+            .map(|(_, _, out)| out);
+        let verdict = images::BaseCheck {
+            policy,
+            facts: &facts,
+            base,
+            pragmas: &pragmas,
+            target: &target,
+            now,
+            today: Date::today(),
+        }
+        .judge(user_rule);
+        result.findings.extend(verdict.findings);
+        result.notes.extend(verdict.notes);
+        result.base_unevaluated = verdict.unevaluated;
+    }
     if !policy.inline_ignores {
         if let Some(rule) = policy.rule(rules::dockerfile::INLINE_IGNORE_FORBIDDEN.id) {
             let mut out = Diagnostics::default();

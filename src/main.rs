@@ -6,6 +6,7 @@ use portcullis::baseline::Baseline;
 use portcullis::cli::{CheckArgs, Cli, Command, MergeArgs, PolicyCommand};
 use portcullis::engine::{self, RunOptions};
 use portcullis::finding::Severity;
+use portcullis::image::{FetchOptions, Fetcher, Platform};
 use portcullis::merge::{self, MergeFormat};
 use portcullis::policy::{Policy, PolicySource};
 use portcullis::report::{self, Format, Note, Report};
@@ -163,13 +164,17 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::usage(format!("--fail-on: {e}")))?;
     }
 
-    let targets = if args.targets.is_empty() {
-        vec![".".to_string()]
-    } else {
-        args.targets.clone()
-    };
+    let mut targets = args.targets.clone();
+    if let Some(list) = &args.image_list {
+        targets.extend(read_target_list(list)?);
+    }
+    if targets.is_empty() {
+        targets.push(".".to_string());
+    }
     let specs: Vec<_> = targets.iter().map(|t| engine::parse_target(t)).collect();
     let files = engine::collect_dockerfiles(&specs).map_err(Failure::usage)?;
+    let images = engine::collect_images(&specs).map_err(Failure::usage)?;
+    let fetch = fetch_options(&args)?;
     let cwd = current_dir()?;
     let all_files = files.len();
     let files = match shard {
@@ -180,8 +185,13 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
         PolicySource::File(path) => engine::display_path(path, &cwd),
         builtin => builtin.to_string(),
     };
-    let options = RunOptions { build_args, cwd };
-    let mut outcome = engine::check_dockerfiles(&policy, &files, &options);
+    let options = RunOptions {
+        build_args,
+        cwd,
+        fetch,
+        resolve: args.resolve,
+    };
+    let mut outcome = engine::check(&policy, &files, &images, &options);
     if let Some(shard) = shard {
         outcome.notes.push(Note::new(format!(
             "shard {shard}: checked {} of {all_files} Dockerfiles",
@@ -231,6 +241,50 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
     } else {
         POLICY_FAILED
     })
+}
+
+/// `--image-list FILE`: one target a line; blank lines and `#` comments skipped.
+fn read_target_list(path: &Path) -> Result<Vec<String>, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::usage(format!("--image-list: cannot read {}: {e}", path.display()))
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+/// How images are fetched: credentials from the environment (Docker's config, credential
+/// helpers, `REGISTRY_AUTH_FILE`), plus the image flags.
+fn fetch_options(args: &CheckArgs) -> Result<FetchOptions, Failure> {
+    let platform = args
+        .platform
+        .as_deref()
+        .map(Platform::parse)
+        .transpose()
+        .map_err(|e| Failure::usage(format!("--platform: {e}")))?;
+    if let Some(ca_file) = &args.ca_file {
+        if !ca_file.is_file() {
+            return Err(Failure::usage(format!(
+                "--ca-file: {} is not a readable file",
+                ca_file.display()
+            )));
+        }
+    }
+    let options = FetchOptions {
+        platform,
+        insecure_registries: args.insecure_registries.clone(),
+        ca_file: args.ca_file.clone(),
+        max_concurrency: usize::from(args.jobs),
+        ..FetchOptions::default()
+    };
+    // A CA file that is not PEM is a usage error, found before anything is fetched.
+    if options.ca_file.is_some() {
+        Fetcher::new(options.clone()).map_err(|e| Failure::usage(format!("--ca-file: {e}")))?;
+    }
+    Ok(options)
 }
 
 fn parse_report_spec(spec: &str) -> Result<(Format, PathBuf), Failure> {

@@ -40,9 +40,12 @@ crate::declare_rule! {
         id: "PC2001",
         name: "image-runs-as-root",
         severity: Severity::Critical,
-        check: Check::Image,
+        check: Check::Image(no_findings),
     };
 }
+
+/// An image check that finds nothing: these fixtures only need the rule's description.
+fn no_findings(_: &crate::rules::ImageContext<'_>, _: &mut crate::rules::Diagnostics) {}
 
 pub static RULES: [&Rule; 3] = [&APT_PIN, &LATEST, &ROOT_USER];
 

@@ -5,10 +5,12 @@
 //! the README table). Adding a rule touches its file and one line of [`ALL`].
 
 pub mod dockerfile;
+pub mod image;
 pub mod options;
 
 use crate::dockerfile::DockerfileFacts;
 use crate::finding::{Severity, Span};
+use crate::image::{ImageFacts, ImageReference, PlatformImage};
 pub use options::{OptionKind, OptionSpec, OptionValue, RuleOptions};
 
 /// What a rule looks at.
@@ -21,6 +23,26 @@ pub enum Target {
 /// Everything a Dockerfile rule may look at. Rules are pure: no I/O, no printing.
 pub struct DockerfileContext<'a> {
     pub facts: &'a DockerfileFacts,
+    pub options: &'a RuleOptions,
+}
+
+/// Everything an image rule may look at: one platform's image of one image target (or of a
+/// base image fetched with `--resolve`). Image rules judge each platform separately; the
+/// engine names the platform and its digest in every finding. Rules are pure.
+pub struct ImageContext<'a> {
+    pub image: &'a ImageFacts,
+    pub platform: &'a PlatformImage,
+    pub options: &'a RuleOptions,
+    /// When the run started: rules read no clock, so a run judges every image at one time.
+    pub now: std::time::SystemTime,
+}
+
+/// Everything a reference rule may look at: a registry reference exactly as the user wrote
+/// it (`docker://app:1` is judged as `app:1`, though it was resolved to a digest), and the
+/// image it resolved to. Judged once per target, not per platform.
+pub struct ReferenceContext<'a> {
+    pub reference: &'a ImageReference,
+    pub image: &'a ImageFacts,
     pub options: &'a RuleOptions,
 }
 
@@ -62,12 +84,20 @@ impl Diagnostics {
 
 pub type DockerfileCheck = fn(&DockerfileContext<'_>, &mut Diagnostics);
 
+/// An image rule's check. Image diagnostics have no place in a file: checks push them with
+/// [`Span::default`], and the engine ignores the span (a finding about an image target has
+/// no location; one about a `--resolve`d base image is placed at the Dockerfile's `FROM`).
+pub type ImageCheck = fn(&ImageContext<'_>, &mut Diagnostics);
+
+/// A reference rule's check (see [`ReferenceContext`]); diagnostics as for [`ImageCheck`].
+pub type ReferenceCheck = fn(&ReferenceContext<'_>, &mut Diagnostics);
+
 /// The check a rule runs.
 #[derive(Clone, Copy)]
 pub enum Check {
     Dockerfile(DockerfileCheck),
-    /// Image rules are evaluated once images can be fetched.
-    Image,
+    /// A rule about images only (`PC3xxx`), judged per platform.
+    Image(ImageCheck),
     /// Findings the engine itself produces (e.g. a forbidden inline-ignore pragma), because
     /// they depend on the policy rather than on the target's facts.
     Engine,
@@ -91,6 +121,12 @@ pub struct Rule {
     /// Markdown documentation: the first line is the summary.
     pub docs: &'static str,
     pub check: Check,
+    /// A Dockerfile rule's judgement of images too, under the same code, name and policy
+    /// entry: `non-root-user` judges an image's `config.User` as well as the final `USER`.
+    pub image_check: Option<ImageCheck>,
+    /// A Dockerfile rule's judgement of an image target's registry reference, as written
+    /// (`no-latest-tag`, `require-digest`, `allowed-registries` on `docker://REF`).
+    pub reference_check: Option<ReferenceCheck>,
 }
 
 impl std::fmt::Debug for Rule {
@@ -112,7 +148,9 @@ impl Rule {
         aliases: &[],
         options: &[],
         docs: "",
-        check: Check::Image,
+        check: Check::Engine,
+        image_check: None,
+        reference_check: None,
     };
 
     /// The first line of the docs.
@@ -145,8 +183,16 @@ impl Rule {
     pub fn target(&self) -> Target {
         match self.check {
             Check::Dockerfile(_) | Check::Engine => Target::Dockerfile,
-            Check::Image => Target::Image,
+            Check::Image(_) => Target::Image,
         }
+    }
+
+    /// Whether the rule judges image targets: an image rule, or a Dockerfile rule with an
+    /// image or reference check.
+    pub fn judges_images(&self) -> bool {
+        matches!(self.check, Check::Image(_))
+            || self.image_check.is_some()
+            || self.reference_check.is_some()
     }
 
     /// Whether `key` (a code, name or alias, case-insensitive for codes) means this rule.
@@ -197,7 +243,13 @@ macro_rules! declare_rule {
 
 /// Every rule, in a fixed order (by code).
 pub fn all() -> &'static [&'static Rule] {
-    dockerfile::ALL
+    static ALL: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock::new(|| {
+        let mut rules: Vec<&'static Rule> =
+            dockerfile::ALL.iter().chain(image::ALL).copied().collect();
+        rules.sort_by_key(|r| r.id);
+        rules
+    });
+    &ALL
 }
 
 /// Finds a rule by code, kebab name or alias.

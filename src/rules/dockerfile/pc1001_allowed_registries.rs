@@ -3,8 +3,11 @@
 
 use super::pc1005_unresolved_image_reference::{describe, parsed_reference};
 use crate::finding::Severity;
+use crate::finding::Span;
 use crate::policy::Glob;
-use crate::rules::{Check, Diagnostics, DockerfileContext, OptionKind, OptionSpec};
+use crate::rules::{
+    Check, Diagnostics, DockerfileContext, OptionKind, OptionSpec, ReferenceContext,
+};
 
 crate::declare_rule! {
     /// Image pulled from a registry or repository the policy does not allow.
@@ -24,6 +27,10 @@ crate::declare_rule! {
     ///
     /// Stage names and `scratch` are not images. Images whose variables cannot be resolved, or
     /// that are not valid references, are reported by `PC1005` instead.
+    ///
+    /// A `docker://REF` image target is judged the same way, by its normalised name and with
+    /// the same `allow` and `deny` options. `oci:` and `docker-archive:` targets have no
+    /// registry reference and are not judged.
     ///
     /// ## Why
     /// Where base images come from decides who can put code into your build. An allow list
@@ -62,41 +69,51 @@ crate::declare_rule! {
             },
         ],
         check: Check::Dockerfile(check),
+        image_check: None,
+        reference_check: Some(reference_check),
     };
 }
 
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
-    let allow = compile(ctx.options.list("allow"));
-    let deny = compile(ctx.options.list("deny"));
-    let allow_listed = ctx.options.has("allow");
     for image in &ctx.facts.images {
         let Some(reference) = parsed_reference(image) else {
             continue;
         };
-        let name = reference.name();
-        // The policy validated these globs; should one still not compile, fail closed: an
-        // invalid deny pattern denies, an invalid allow pattern admits nothing.
-        let matches = |(_, glob): &&(String, Option<Glob>), deny: bool| {
-            glob.as_ref().map_or(deny, |g| g.matches(&name))
-        };
-        if let Some((pattern, _)) = deny.iter().find(|p| matches(p, true)) {
-            out.push(
-                image.span,
-                format!(
-                    "image {} is denied: `{name}` matches deny pattern `{pattern}`",
-                    describe(image)
-                ),
-            );
-        } else if allow_listed && !allow.iter().any(|p| matches(&p, false)) {
-            out.push(
-                image.span,
-                format!(
-                    "image {} is not from an allowed registry: `{name}` matches no allow pattern",
-                    describe(image)
-                ),
-            );
+        if let Some(message) = judge(ctx.options, &reference.name()) {
+            out.push(image.span, format!("image {} {message}", describe(image)));
         }
     }
+}
+
+/// Judges a `docker://` target's reference with the same globs.
+fn reference_check(ctx: &ReferenceContext<'_>, out: &mut Diagnostics) {
+    let name = ctx.reference.name();
+    if let Some(message) = judge(ctx.options, &name) {
+        out.push(
+            Span::default(),
+            format!("image `{}` {message}", ctx.reference.familiar()),
+        );
+    }
+}
+
+/// Why `name` is not allowed (`is denied: …`), if it is not. The policy validated these
+/// globs; should one still not compile, fail closed: an invalid deny pattern denies, an
+/// invalid allow pattern admits nothing.
+fn judge(options: &crate::rules::RuleOptions, name: &str) -> Option<String> {
+    let allow = compile(options.list("allow"));
+    let deny = compile(options.list("deny"));
+    let matches = |glob: &Option<Glob>, deny: bool| glob.as_ref().map_or(deny, |g| g.matches(name));
+    if let Some((pattern, _)) = deny.iter().find(|(_, g)| matches(g, true)) {
+        return Some(format!(
+            "is denied: `{name}` matches deny pattern `{pattern}`"
+        ));
+    }
+    if options.has("allow") && !allow.iter().any(|(_, g)| matches(g, false)) {
+        return Some(format!(
+            "is not from an allowed registry: `{name}` matches no allow pattern"
+        ));
+    }
+    None
 }
 
 /// Compiles the patterns once per file. Registry hosts are case-insensitive and repository
@@ -233,6 +250,28 @@ mod tests {
     fn catches_denied_registry_written_in_upper_case() {
         let m = messages("FROM evil.com/x:1\n", None, Some(&["EVIL.com/**"]));
         assert_eq!(m.len(), 1, "{m:?}");
+    }
+
+    #[test]
+    fn judges_image_targets_with_the_same_globs() {
+        use crate::rules::image::testing::{list, reference_messages};
+        let options = [
+            ("allow", list(ACME)),
+            ("deny", list(&["ghcr.io/acme/legacy/**"])),
+        ];
+        assert_eq!(
+            reference_messages(&RULE, "quay.io/acme/app:1", &options),
+            vec![
+                "image `quay.io/acme/app:1` is not from an allowed registry: `quay.io/acme/app` \
+                 matches no allow pattern"
+            ]
+        );
+        let denied = reference_messages(&RULE, "ghcr.io/acme/legacy/x:1", &options);
+        assert!(denied[0].contains("is denied"), "{denied:?}");
+        for ok in ["ghcr.io/acme/app:1", "nginx:1.27", "GHCR.IO/acme/app:1"] {
+            assert!(reference_messages(&RULE, ok, &options).is_empty(), "{ok}");
+        }
+        assert!(reference_messages(&RULE, "quay.io/x/y:1", &[]).is_empty());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 use super::pc1005_unresolved_image_reference::{describe, parsed_reference};
 use crate::finding::Severity;
+use crate::finding::Span;
 use crate::image::reference::IMPLIED_TAG;
-use crate::rules::{Check, Diagnostics, DockerfileContext};
+use crate::rules::{Check, Diagnostics, DockerfileContext, ReferenceContext};
 
 crate::declare_rule! {
     /// Image tagged `latest` or not tagged at all.
@@ -12,6 +13,11 @@ crate::declare_rule! {
     /// `:latest` (`nginx:latest@sha256:…`): the digest fixes the content and the tag is ignored
     /// when pulling. Stage names and `scratch` are not images; unresolved or invalid references
     /// are reported by `PC1005` instead.
+    ///
+    /// A `docker://REF` image target is judged by its reference as written: `docker://app`
+    /// and `docker://app:latest` are reported, and the message names the digest they resolved
+    /// to, ready to pin. `oci:` and `docker-archive:` targets have no registry reference and
+    /// are not judged.
     ///
     /// ## Why
     /// `latest` is whatever was pushed last: two builds of the same commit can get different
@@ -35,6 +41,7 @@ crate::declare_rule! {
         severity: Severity::High,
         aliases: &["DL3006", "DL3007"],
         check: Check::Dockerfile(check),
+        reference_check: Some(reference_check),
     };
 }
 
@@ -59,6 +66,28 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         };
         out.push(image.span, message);
     }
+}
+
+/// Judges a `docker://` target's reference as written.
+fn reference_check(ctx: &ReferenceContext<'_>, out: &mut Diagnostics) {
+    let reference = ctx.reference;
+    if reference.is_pinned() {
+        return;
+    }
+    let written = reference.familiar();
+    let pinned = format!("{}@{}", reference.familiar(), ctx.image.digest);
+    let message = match reference.tag.as_deref() {
+        None => format!(
+            "image `{written}` has no tag, so it pulls `{IMPLIED_TAG}`; pin a version tag or the \
+             digest it resolved to: `{pinned}`"
+        ),
+        Some(IMPLIED_TAG) => format!(
+            "image `{written}` uses the `{IMPLIED_TAG}` tag; pin a version tag or the digest it \
+             resolved to: `{pinned}`"
+        ),
+        Some(_) => return,
+    };
+    out.push(Span::default(), message);
 }
 
 #[cfg(test)]
@@ -144,6 +173,32 @@ mod tests {
             "ARG TAG\nFROM app:$TAG\n",
         ] {
             assert_eq!(messages(src), Vec::<String>::new(), "should pass:\n{src}");
+        }
+    }
+
+    #[test]
+    fn catches_latest_image_targets() {
+        use crate::rules::image::testing::reference_messages;
+        for reference in [
+            "registry.example.com/app",
+            "registry.example.com/app:latest",
+        ] {
+            let found = reference_messages(&RULE, reference, &[]);
+            assert_eq!(found.len(), 1, "{reference}: {found:?}");
+            assert!(
+                found[0].contains(&format!("{reference}@sha256:")),
+                "{found:?}"
+            );
+        }
+        for reference in [
+            "app:1.2",
+            &format!("app@{DIGEST}"),
+            &format!("app:latest@{DIGEST}"),
+        ] {
+            assert!(
+                reference_messages(&RULE, reference, &[]).is_empty(),
+                "{reference}"
+            );
         }
     }
 

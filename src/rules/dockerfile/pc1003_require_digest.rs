@@ -1,6 +1,7 @@
 use super::pc1005_unresolved_image_reference::{describe, parsed_reference};
 use crate::finding::Severity;
-use crate::rules::{Check, Diagnostics, DockerfileContext};
+use crate::finding::Span;
+use crate::rules::{Check, Diagnostics, DockerfileContext, ReferenceContext};
 
 /// The only digest algorithm the policy contract accepts for pinning.
 const REQUIRED_ALGORITHM: &str = "sha256";
@@ -14,6 +15,11 @@ crate::declare_rule! {
     /// …) are flagged too: the policy contract, and the digest checks portcullis runs on
     /// fetched images, accept `sha256` only. Stage names and `scratch` are not images;
     /// unresolved or invalid references are reported by `PC1005` instead.
+    ///
+    /// A `docker://REF` image target is judged by its reference as written: `docker://app:1`
+    /// is reported even though portcullis resolved it to a digest, and the message gives the
+    /// pinned reference (`app:1@sha256:…`) to use instead. `oci:` and `docker-archive:`
+    /// targets have no registry reference and are not judged.
     ///
     /// ## Why
     /// Tags move: even a version tag can be re-pushed. A digest names the exact content, so the
@@ -33,6 +39,7 @@ crate::declare_rule! {
         name: "require-digest",
         severity: Severity::Medium,
         check: Check::Dockerfile(check),
+        reference_check: Some(reference_check),
     };
 }
 
@@ -55,6 +62,24 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         };
         out.push(image.span, message);
     }
+}
+
+/// Judges a `docker://` target's reference as written.
+fn reference_check(ctx: &ReferenceContext<'_>, out: &mut Diagnostics) {
+    let reference = ctx.reference;
+    let written = reference.familiar();
+    let message = match reference.digest_algorithm() {
+        Some(REQUIRED_ALGORITHM) => return,
+        Some(other) => format!(
+            "image `{written}` is pinned by a `{other}` digest; only `{REQUIRED_ALGORITHM}` \
+             digests are accepted"
+        ),
+        None => format!(
+            "image `{written}` is not pinned by digest; pin it as `{written}@{}`",
+            ctx.image.digest
+        ),
+    };
+    out.push(Span::default(), message);
 }
 
 #[cfg(test)]

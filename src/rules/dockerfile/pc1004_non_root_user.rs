@@ -1,11 +1,11 @@
 use crate::dockerfile::expand::{expand, stage_scope, Scope};
 use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Stage, Unresolved};
 use crate::finding::{Severity, Span};
-use crate::rules::{Check, Diagnostics, DockerfileContext};
+use crate::rules::{Check, Diagnostics, DockerfileContext, ImageContext};
 use std::collections::BTreeMap;
 
 crate::declare_rule! {
-    /// Final stage runs as root.
+    /// Final stage or image runs as root.
     ///
     /// Judges the user the built image runs as: the last `USER` of the final stage. When the
     /// final stage is built `FROM` an earlier stage, that stage's `USER` carries over (BuildKit
@@ -20,7 +20,13 @@ crate::declare_rule! {
     ///   reported as unresolvable rather than passed.
     /// - A final stage without any `USER` is reported at its `FROM`: it runs as the base
     ///   image's user, which is root unless the base image sets one (checking that needs the
-    ///   image's config, which `--resolve` will fetch). From `scratch` it is always root.
+    ///   image's config, which `--resolve` fetches). From `scratch` it is always root. With
+    ///   `--resolve` (or `resolve: true`), the final stage's base image is fetched and its
+    ///   user decides: a base that sets a non-root user (`gcr.io/distroless/static:nonroot`)
+    ///   passes, one that sets root or no user is reported at the `FROM`, per platform.
+    ///
+    /// Images (`docker://`, `oci:`, `docker-archive:` targets) are judged by their config's
+    /// `User`, per platform: empty or absent, `root`, UID `0` and `0:<group>` run as root.
     ///
     /// ## Why
     /// A process running as root inside a container is one kernel or runtime bug away from
@@ -46,6 +52,7 @@ crate::declare_rule! {
         severity: Severity::High,
         aliases: &["DL3002"],
         check: Check::Dockerfile(check),
+        image_check: Some(image_check),
     };
 }
 
@@ -92,6 +99,24 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         }
         Ok(_) => {}
     }
+}
+
+/// Judges an image's `config.User`.
+fn image_check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
+    let user = ctx.platform.config.user.as_deref().unwrap_or("").trim();
+    let message = if user.is_empty() {
+        "the image sets no user (`User` is empty in its config), so it runs as root; build it \
+         with a USER that has an unprivileged UID"
+            .to_string()
+    } else if is_root(user) {
+        format!(
+            "the image runs as root (`User` is `{user}` in its config); build it with a USER \
+             that has an unprivileged UID"
+        )
+    } else {
+        return;
+    };
+    out.push(Span::default(), message);
 }
 
 /// Says which parent stage a USER came from, when it is not the final stage's own.
@@ -426,6 +451,38 @@ mod tests {
             "100",
         ] {
             passes(&format!("FROM alpine:3.20\nUSER {user}\n"));
+        }
+    }
+
+    fn image_findings(user: Option<&str>) -> Vec<String> {
+        let config = crate::image::ImageConfig {
+            user: user.map(str::to_string),
+            ..crate::image::ImageConfig::default()
+        };
+        crate::rules::image::testing::messages(&RULE, config)
+    }
+
+    #[test]
+    fn catches_images_running_as_root() {
+        for user in [
+            None,
+            Some(""),
+            Some("root"),
+            Some("0"),
+            Some("0:0"),
+            Some("0:1000"),
+            Some("root:app"),
+        ] {
+            assert_eq!(image_findings(user).len(), 1, "should catch {user:?}");
+        }
+        assert!(image_findings(None)[0].contains("sets no user"));
+        assert!(image_findings(Some("0:0"))[0].contains("`User` is `0:0`"));
+    }
+
+    #[test]
+    fn does_not_catch_images_with_a_non_root_user() {
+        for user in ["nonroot", "65532", "65532:65532", "app:0", "1000:root"] {
+            assert!(image_findings(Some(user)).is_empty(), "should pass {user}");
         }
     }
 

@@ -1,0 +1,197 @@
+use crate::finding::{Severity, Span};
+use crate::rules::{Check, Diagnostics, ImageContext, OptionKind, OptionSpec};
+
+/// Ports forbidden when the policy names none: SSH and telnet.
+const DEFAULT_PORTS: &[&str] = &["22", "23"];
+
+crate::declare_rule! {
+    /// Image exposes a port the policy forbids.
+    ///
+    /// Reads the image config's `ExposedPorts` (what `EXPOSE` wrote, in this image or any
+    /// image it was built from) and reports each port that matches the policy's `ports`.
+    /// Without a `ports` option the forbidden ports are 22 (SSH) and 23 (telnet).
+    ///
+    /// A pattern is a port (`22`, any protocol), a port and protocol (`5353/udp`), or an
+    /// inclusive range with or without a protocol (`6000-6010`, `6000-6010/tcp`). A port
+    /// exposed without a protocol is TCP, as Docker reads it. Patterns that are none of these
+    /// are ignored with a note.
+    ///
+    /// ## Why
+    /// An image that exposes SSH or telnet usually runs a login daemon: one more service to
+    /// patch, keys or passwords baked into the image, and a way in that bypasses the
+    /// orchestrator's access control and audit. `docker exec` and `kubectl exec` do the job
+    /// without it. Other ports a platform team does not want published (a debug port, a
+    /// database's admin port) go in `ports`.
+    ///
+    /// ## Example
+    /// An image built from
+    /// ```dockerfile
+    /// FROM debian:12
+    /// RUN apt-get update && apt-get install -y openssh-server
+    /// EXPOSE 22 8080
+    /// ```
+    /// is reported for `22/tcp`. Drop the SSH server and its `EXPOSE`; use `docker exec`.
+    ///
+    /// ## Options
+    /// - `ports` (list of strings): forbidden ports, protocols and ranges (default `22`,
+    ///   `23`). An empty list forbids nothing.
+    pub static RULE = Rule {
+        id: "PC3001",
+        name: "forbidden-exposed-port",
+        severity: Severity::Medium,
+        options: &[OptionSpec {
+            name: "ports",
+            kind: OptionKind::StringList,
+            doc: "Forbidden ports: `22`, `5353/udp`, `6000-6010` or `6000-6010/tcp` (default: 22 and 23).",
+        }],
+        check: Check::Image(check),
+    };
+}
+
+fn check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
+    let configured: Vec<String>;
+    let patterns: Vec<&str> = if ctx.options.has("ports") {
+        configured = ctx.options.list("ports").to_vec();
+        configured.iter().map(String::as_str).collect()
+    } else {
+        DEFAULT_PORTS.to_vec()
+    };
+    let mut parsed = Vec::new();
+    for pattern in patterns {
+        match PortPattern::parse(pattern) {
+            Some(p) => parsed.push((pattern, p)),
+            None => out.note(format!(
+                "ignoring port pattern `{pattern}`: expected PORT, PORT/PROTOCOL or FIRST-LAST[/PROTOCOL]"
+            )),
+        }
+    }
+    for exposed in &ctx.platform.config.exposed_ports {
+        let Some((port, protocol)) = exposed_port(exposed) else {
+            continue;
+        };
+        if let Some((pattern, _)) = parsed.iter().find(|(_, p)| p.matches(port, &protocol)) {
+            out.push(
+                Span::default(),
+                format!(
+                    "the image exposes port `{port}/{protocol}`, which the policy forbids \
+                     (`{pattern}`); remove the `EXPOSE` and the service behind it"
+                ),
+            );
+        }
+    }
+}
+
+/// `80/tcp` → (80, "tcp"); `80` → (80, "tcp").
+fn exposed_port(key: &str) -> Option<(u16, String)> {
+    let (port, protocol) = key.split_once('/').unwrap_or((key, "tcp"));
+    Some((
+        port.trim().parse().ok()?,
+        protocol.trim().to_ascii_lowercase(),
+    ))
+}
+
+/// A forbidden port, range and optional protocol.
+struct PortPattern {
+    first: u16,
+    last: u16,
+    protocol: Option<String>,
+}
+
+impl PortPattern {
+    fn parse(text: &str) -> Option<PortPattern> {
+        let (ports, protocol) = match text.trim().split_once('/') {
+            Some((ports, protocol)) if !protocol.is_empty() => {
+                (ports, Some(protocol.to_ascii_lowercase()))
+            }
+            Some(_) => return None,
+            None => (text.trim(), None),
+        };
+        let (first, last) = match ports.split_once('-') {
+            Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+            None => {
+                let port = ports.parse().ok()?;
+                (port, port)
+            }
+        };
+        (first <= last).then_some(PortPattern {
+            first,
+            last,
+            protocol,
+        })
+    }
+
+    fn matches(&self, port: u16, protocol: &str) -> bool {
+        (self.first..=self.last).contains(&port)
+            && self.protocol.as_deref().is_none_or(|p| p == protocol)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::ImageConfig;
+    use crate::rules::image::testing::{image, list, messages, messages_with};
+
+    fn exposing(ports: &[&str]) -> ImageConfig {
+        ImageConfig {
+            exposed_ports: ports.iter().map(|p| p.to_string()).collect(),
+            ..ImageConfig::default()
+        }
+    }
+
+    #[test]
+    fn catches_ssh_and_telnet_by_default() {
+        assert_eq!(
+            messages(&RULE, exposing(&["22/tcp", "8080/tcp"])),
+            vec![
+                "the image exposes port `22/tcp`, which the policy forbids (`22`); remove the \
+                 `EXPOSE` and the service behind it"
+            ]
+        );
+        assert_eq!(messages(&RULE, exposing(&["23"])).len(), 1);
+        assert_eq!(messages(&RULE, exposing(&["22/udp"])).len(), 1);
+    }
+
+    #[test]
+    fn does_not_catch_other_ports_or_none() {
+        assert!(messages(&RULE, exposing(&["80/tcp", "443/tcp", "2222/tcp"])).is_empty());
+        assert!(messages(&RULE, ImageConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn ports_option_replaces_the_defaults() {
+        let facts = image(
+            exposing(&["22/tcp", "6005/tcp", "5353/udp", "5353/tcp"]),
+            &[1],
+        );
+        let found = messages_with(
+            &RULE,
+            &facts,
+            &[("ports", list(&["6000-6010/tcp", "5353/udp"]))],
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found.iter().any(|m| m.contains("`5353/udp`")), "{found:?}");
+        assert!(found.iter().any(|m| m.contains("`6005/tcp`")), "{found:?}");
+        assert!(messages_with(&RULE, &facts, &[("ports", list(&[]))]).is_empty());
+    }
+
+    #[test]
+    fn invalid_patterns_are_ignored_with_a_note() {
+        let facts = image(exposing(&["22/tcp"]), &[1]);
+        let options = crate::rules::RuleOptions {
+            values: [("ports".to_string(), list(&["ssh", "9-1", "22/"]))].into(),
+        };
+        let mut out = Diagnostics::default();
+        check(
+            &ImageContext {
+                image: &facts,
+                platform: &facts.platforms[0],
+                options: &options,
+                now: crate::rules::image::testing::now(),
+            },
+            &mut out,
+        );
+        assert!(out.0.is_empty());
+        assert_eq!(out.notes().len(), 3, "{:?}", out.notes());
+    }
+}

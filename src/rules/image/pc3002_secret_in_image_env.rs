@@ -1,0 +1,163 @@
+use super::synthetic::{env_key, quoted_literal, run_rule};
+use crate::finding::{Severity, Span};
+use crate::rules::{Check, Diagnostics, ImageContext, RuleOptions};
+
+crate::declare_rule! {
+    /// Secret in the image's environment (`Env` of the image config).
+    ///
+    /// Every `NAME=value` of the image config's `Env` is judged with the Dockerfile secret
+    /// rules' detection, as if it were written `ENV NAME=value`:
+    ///
+    /// - by name and value, as `PC2004` judges `ENV` (a name such as `DB_PASSWORD`,
+    ///   `NPM_TOKEN` or `AWS_SECRET_ACCESS_KEY` with a literal value that is not a path, a
+    ///   boolean or a placeholder; or a URL with a password in it, whatever the name);
+    /// - by value, as `PC2005` judges any text (GitHub, GitLab, AWS, Slack, Stripe, … tokens
+    ///   and private keys, whatever the name).
+    ///
+    /// Values in an image config are literal (nothing expands `$VAR` in them), so a value
+    /// with `$` is judged as text. Messages name the variable and the value's length, never
+    /// the value.
+    ///
+    /// ## Why
+    /// The config travels with the image: anyone who can pull it reads every variable with
+    /// `docker inspect`, and every container started from it inherits them. A secret set with
+    /// `ENV` (or in a base image) cannot be taken back by a later layer: it stays in the
+    /// config history. Set secrets when the container starts (an orchestrator secret, a
+    /// mounted file) and rotate any that shipped in an image.
+    ///
+    /// ## Example
+    /// An image built from
+    /// ```dockerfile
+    /// FROM python:3.12-slim
+    /// ENV DB_PASSWORD=hunter2
+    /// ```
+    /// is reported for `DB_PASSWORD`. Read the password from a file the orchestrator mounts:
+    /// ```dockerfile
+    /// FROM python:3.12-slim
+    /// ENV DB_PASSWORD_FILE=/run/secrets/db_password
+    /// ```
+    pub static RULE = Rule {
+        id: "PC3002",
+        name: "secret-in-image-env",
+        severity: Severity::High,
+        check: Check::Image(check),
+    };
+}
+
+fn check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
+    for entry in &ctx.platform.config.env {
+        let (name, value) = entry.split_once('=').unwrap_or((entry.as_str(), ""));
+        if let Some(what) = secret_kind(name, value) {
+            out.push(
+                Span::default(),
+                format!(
+                    "environment variable `{name}` holds {what} (redacted, {} characters): \
+                     anyone who can pull the image can read it; set it at run time instead, \
+                     and rotate it",
+                    value.chars().count()
+                ),
+            );
+        }
+    }
+}
+
+/// What the Dockerfile secret rules see in `NAME=value`, if anything.
+pub(crate) fn secret_kind(name: &str, value: &str) -> Option<&'static str> {
+    if value.trim().is_empty() {
+        return None;
+    }
+    let source = format!(
+        "FROM scratch\nENV {}={}\n",
+        env_key(name),
+        quoted_literal(value)
+    );
+    let options = RuleOptions::default();
+    let on_env_line = |id: &str| {
+        run_rule(id, &source, &options)
+            .iter()
+            .any(|d| d.span.line == 2)
+    };
+    if on_env_line("PC2005") {
+        Some("a credential in a known format")
+    } else if on_env_line("PC2004") {
+        Some("a secret")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::ImageConfig;
+    use crate::rules::image::testing::messages;
+
+    fn env(entries: &[&str]) -> ImageConfig {
+        ImageConfig {
+            env: entries.iter().map(|e| e.to_string()).collect(),
+            ..ImageConfig::default()
+        }
+    }
+
+    #[test]
+    fn catches_secrets_by_name_and_by_format() {
+        for entry in [
+            "DB_PASSWORD=hunter2",
+            "NPM_TOKEN=abc123def456",
+            "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYzzzzzzzzzzzz",
+            "DATABASE_URL=postgres://app:s3cret@db:5432/app",
+            "GH=ghp_0123456789abcdefghijABCDEFGHIJ012345",
+            "ADMIN_PASSWORD=pa$$word",
+            "API_KEY=\"quoted\\value\"",
+        ] {
+            assert_eq!(
+                messages(&RULE, env(&[entry])).len(),
+                1,
+                "should catch {entry}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_never_show_the_value() {
+        let found = messages(
+            &RULE,
+            env(&["GITHUB_TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345"]),
+        );
+        assert_eq!(
+            found,
+            vec![
+                "environment variable `GITHUB_TOKEN` holds a credential in a known format \
+                 (redacted, 40 characters): anyone who can pull the image can read it; set it \
+                 at run time instead, and rotate it"
+            ]
+        );
+        let found = messages(&RULE, env(&["DB_PASSWORD=hunter2"]));
+        assert!(
+            found[0].contains("holds a secret (redacted, 7 characters)"),
+            "{found:?}"
+        );
+        assert!(!found[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn does_not_catch_ordinary_variables() {
+        for entry in [
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin",
+            "DB_PASSWORD_FILE=/run/secrets/db",
+            "DB_PASSWORD=",
+            "DB_PASSWORD",
+            "GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D",
+            "AWS_ACCESS_KEY_ID_FILE=/run/secrets/k",
+            "TOKEN_URL=https://auth.example.com/token",
+            "PASSWORD=changeme",
+            "LANG=C.UTF-8",
+            "PYTHON_SHA256=bfb249609990220491a1b92850a07135ed0831e41738cf681d63cf01b2a8fbd1",
+        ] {
+            assert!(
+                messages(&RULE, env(&[entry])).is_empty(),
+                "should pass {entry}"
+            );
+        }
+    }
+}
