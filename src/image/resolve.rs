@@ -373,3 +373,191 @@ fn unreachable_index(what: &str) -> Result<(), ImageError> {
         "manifest kind does not match its descriptor",
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::manifest::{OCI_CONFIG, OCI_INDEX, OCI_MANIFEST};
+    use crate::image::ErrorKind;
+    use std::collections::HashMap;
+
+    /// Content by digest, in memory.
+    #[derive(Default)]
+    struct Memory(HashMap<String, Vec<u8>>);
+
+    impl ContentStore for Memory {
+        async fn read(
+            &self,
+            _kind: ContentKind,
+            descriptor: &Descriptor,
+            max: u64,
+        ) -> Result<Vec<u8>, ImageError> {
+            let bytes = self
+                .0
+                .get(&descriptor.digest.to_string())
+                .cloned()
+                .ok_or_else(|| ImageError::NotFound {
+                    what: descriptor.digest.to_string(),
+                    detail: None,
+                })?;
+            if bytes.len() as u64 > max {
+                return Err(ImageError::TooLarge {
+                    what: "x".into(),
+                    limit: max,
+                });
+            }
+            Ok(bytes)
+        }
+    }
+
+    impl Memory {
+        /// Stores `json`; returns a descriptor JSON for it (with extra fields `extra`).
+        fn put(&mut self, media_type: &str, json: &str, extra: &str) -> String {
+            let digest = Digest::sha256_of(json.as_bytes()).to_string();
+            self.0.insert(digest.clone(), json.as_bytes().to_vec());
+            format!(
+                r#"{{"mediaType":"{media_type}","digest":"{digest}","size":{}{extra}}}"#,
+                json.len()
+            )
+        }
+
+        fn image(&mut self, arch: &str, config_media_type: &str) -> String {
+            let config = self.put(
+                config_media_type,
+                &format!(
+                    r#"{{"os":"linux","architecture":"{arch}","config":{{"User":"u-{arch}"}}}}"#
+                ),
+                "",
+            );
+            format!(
+                r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{config},"layers":[]}}"#
+            )
+        }
+
+        fn index(entries: &[String]) -> String {
+            format!(
+                r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{}]}}"#,
+                entries.join(",")
+            )
+        }
+    }
+
+    fn platform(arch: &str) -> String {
+        format!(r#","platform":{{"os":"linux","architecture":"{arch}"}}"#)
+    }
+
+    fn resolve(store: &Memory, top: &str, wanted: Option<&str>) -> Result<Resolved, ImageError> {
+        let wanted = wanted.map(|w| Platform::parse(w).unwrap());
+        let resolver = Resolver {
+            store,
+            target: "test",
+            platform: wanted.as_ref(),
+            limits: Limits::default(),
+        };
+        let top = TopLevel {
+            bytes: top.as_bytes().to_vec(),
+            digest: Digest::sha256_of(top.as_bytes()),
+            declared: None,
+            content_type: None,
+        };
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(resolver.resolve(top))
+    }
+
+    fn archs(resolved: &Resolved) -> Vec<String> {
+        resolved
+            .platforms
+            .iter()
+            .map(|p| p.platform.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn expands_nested_indexes_and_skips_what_is_not_a_runnable_image() {
+        let mut store = Memory::default();
+        let amd64 = store.image("amd64", OCI_CONFIG);
+        let arm64 = store.image("arm64", OCI_CONFIG);
+        let helm = store.image("amd64", "application/vnd.cncf.helm.config.v1+json");
+        let attestation = store.image("unknown", OCI_CONFIG);
+        let entries = [
+            store.put(OCI_MANIFEST, &amd64, &platform("amd64")),
+            store.put(OCI_MANIFEST, &arm64, ""), // no platform: taken from the config
+            store.put(OCI_MANIFEST, &helm, &platform("amd64")),
+            store.put(
+                OCI_MANIFEST,
+                &attestation,
+                r#","platform":{"os":"unknown","architecture":"unknown"}"#,
+            ),
+        ];
+        let inner = Memory::index(&entries);
+        let outer = Memory::index(&[store.put(OCI_INDEX, &inner, "")]);
+
+        let resolved = resolve(&store, &outer, None).unwrap();
+        assert_eq!(resolved.media_type, OCI_INDEX);
+        assert_eq!(archs(&resolved), ["linux/amd64", "linux/arm64"]);
+        assert_eq!(
+            resolved.platforms[1].config.user.as_deref(),
+            Some("u-arm64")
+        );
+
+        let resolved = resolve(&store, &outer, Some("linux/arm64")).unwrap();
+        assert_eq!(archs(&resolved), ["linux/arm64"]);
+        let err = resolve(&store, &outer, Some("linux/ppc64le")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NoMatchingPlatform);
+        assert!(
+            err.to_string().ends_with("linux/amd64, linux/arm64"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_indexes_without_images_or_nested_too_deep() {
+        let mut store = Memory::default();
+        let attestation = store.image("unknown", OCI_CONFIG);
+        let only = Memory::index(&[store.put(
+            OCI_MANIFEST,
+            &attestation,
+            r#","platform":{"os":"unknown","architecture":"unknown"}"#,
+        )]);
+        let err = resolve(&store, &only, None).unwrap_err();
+        assert!(err.to_string().contains("no container images"), "{err}");
+
+        let mut index = Memory::index(&[]);
+        for _ in 0..MAX_INDEX_DEPTH {
+            index = Memory::index(&[store.put(OCI_INDEX, &index, "")]);
+        }
+        let err = resolve(&store, &index, None).unwrap_err();
+        assert!(err.to_string().contains("nested deeper"), "{err}");
+    }
+
+    #[test]
+    fn checks_sizes_before_digests_and_refuses_artifacts() {
+        let mut store = Memory::default();
+        let image = store.image("amd64", OCI_CONFIG);
+        let good = store.put(OCI_MANIFEST, &image, &platform("amd64"));
+        let declared = format!("\"size\":{}", image.len());
+        let smaller = good.replace(&declared, "\"size\":10");
+        let err = resolve(&store, &Memory::index(&[smaller]), None).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ImageError::SizeMismatch {
+                    actual: None,
+                    expected: 10,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let huge = good.replace(&declared, "\"size\":99999999999");
+        let err = resolve(&store, &Memory::index(&[huge]), None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooLarge, "{err}");
+
+        let helm = store.image("amd64", "application/vnd.cncf.helm.config.v1+json");
+        let err = resolve(&store, &helm, None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnsupportedMediaType, "{err}");
+        assert!(err.to_string().contains("artifact"), "{err}");
+    }
+}
