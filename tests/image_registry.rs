@@ -13,7 +13,7 @@ use image::registry::{Config, Registry};
 use image::tools::{self, ImageSpec};
 use image::{insecure, options};
 use portcullis::image::digest::Digest;
-use portcullis::image::manifest::{DOCKER_MANIFEST, OCI_INDEX};
+use portcullis::image::manifest::{DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX};
 use portcullis::image::{
     gather, gather_blocking, AuthConfig, Credential, ErrorKind, FetchOptions, ImageError,
     ImageFacts, ImageTarget, Platform,
@@ -281,6 +281,49 @@ fn index_expands_to_every_platform_and_platform_filters() {
         ErrorKind::NoMatchingPlatform,
     );
     assert!(err.to_string().contains("linux/amd64"), "{err}");
+}
+
+#[test]
+fn docker_manifest_list_of_schema2_images() {
+    let registry = Registry::start(Config::default());
+    let dir = tempfile::tempdir().unwrap();
+    let layout = layout(
+        dir.path(),
+        &[("amd64", ImageSpec::default()), ("arm64", arm64())],
+    );
+    let mut entries = Vec::new();
+    for (tag, arch) in [("amd64", "amd64"), ("arm64", "arm64")] {
+        registry.push(&layout, tag, &format!("list:{tag}"), &["--format", "v2s2"]);
+        let (digest, size, _) = raw_manifest(&registry, &format!("list:{tag}"));
+        entries.push(format!(
+            r#"{{"mediaType":"{DOCKER_MANIFEST}","digest":"{digest}","size":{size},"platform":{{"os":"linux","architecture":"{arch}"}}}}"#
+        ));
+    }
+    let list = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{DOCKER_MANIFEST_LIST}","manifests":[{}]}}"#,
+        entries.join(",")
+    );
+    put_manifest(
+        &registry,
+        "list",
+        "latest",
+        DOCKER_MANIFEST_LIST,
+        list.as_bytes(),
+    );
+
+    let facts = fetch(&registry.target("list"), &insecure(&registry.host)).unwrap();
+    assert_eq!(facts.media_type.as_deref(), Some(DOCKER_MANIFEST_LIST));
+    assert_eq!(facts.digest, Digest::sha256_of(list.as_bytes()).to_string());
+    let platforms: Vec<String> = facts
+        .platforms
+        .iter()
+        .map(|p| p.platform.to_string())
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
+    assert!(facts
+        .platforms
+        .iter()
+        .all(|p| p.media_type.as_deref() == Some(DOCKER_MANIFEST)));
 }
 
 /// PUTs a manifest (here: an index) the way a client pushes one.
