@@ -335,6 +335,30 @@ pub fn shell_at(file: &Dockerfile, index: usize) -> Vec<String> {
     }
 }
 
+/// Whether instruction `index` is in a stage built from a Windows image, as far as the file
+/// tells: a `# escape=`` ` directive, or a base image (followed through parent stages) named
+/// `…windows/…`, `…nanoserver…` or `…servercore…`. Without a SHELL instruction, RUN uses
+/// `cmd /S /C` there, not `/bin/sh -c`.
+pub fn on_windows(file: &Dockerfile, index: usize) -> bool {
+    if file.escape == '`' {
+        return true;
+    }
+    let mut stage = file.stages.iter().rev().find(|s| s.from <= index);
+    while let Some(parent) = stage.and_then(|s| parent_stage(file, s)) {
+        stage = Some(parent);
+    }
+    let image = stage
+        .and_then(|s| file.instructions.get(s.from))
+        .and_then(|i| match &i.args {
+            Args::From { image, .. } => Some(image.to_ascii_lowercase()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    ["windows/", "nanoserver", "servercore"]
+        .iter()
+        .any(|w| image.contains(w))
+}
+
 /// The earlier stage that `stage` is built `FROM`, by name as written (no ARG expansion).
 fn parent_stage<'a>(file: &'a Dockerfile, stage: &Stage) -> Option<&'a Stage> {
     let Args::From { image, .. } = &file.instructions.get(stage.from)?.args else {
@@ -489,11 +513,21 @@ fn tokenize(text: &str, first_line: usize, subs: &mut Vec<(String, usize)>) -> V
     let mut line = first_line;
     let mut pending_heredocs: Vec<(String, bool)> = Vec::new();
     let mut i = 0;
+    // Inside a `case` statement's pattern list (`a|b)`): words are patterns, `|` separates
+    // alternatives, `)` ends the list.
+    let mut in_patterns = false;
     macro_rules! end_word {
         () => {
             if in_word {
-                tokens.push((Token::Word(std::mem::take(&mut word)), line));
+                let w = std::mem::take(&mut word);
                 in_word = false;
+                if !in_patterns {
+                    tokens.push((Token::Word(w), line));
+                    in_patterns = opens_case_patterns(&tokens);
+                } else if w == "esac" {
+                    tokens.push((Token::Word(w), line));
+                    in_patterns = false;
+                }
             }
         };
     }
@@ -604,6 +638,10 @@ fn tokenize(text: &str, first_line: usize, subs: &mut Vec<(String, usize)>) -> V
                 end_word!();
                 i += 1;
             }
+            '|' if in_patterns => {
+                end_word!();
+                i += 1;
+            }
             '|' => {
                 end_word!();
                 if chars.get(i + 1) == Some(&'|') {
@@ -624,6 +662,28 @@ fn tokenize(text: &str, first_line: usize, subs: &mut Vec<(String, usize)>) -> V
                 }
                 tokens.push((Token::Separator, line));
                 i += if chars.get(i + 1) == Some(&'&') { 2 } else { 1 };
+            }
+            '(' | ')' if in_patterns => {
+                end_word!();
+                if c == ')' {
+                    in_patterns = false;
+                    tokens.push((Token::Separator, line));
+                }
+                i += 1;
+            }
+            ';' if chars.get(i + 1) == Some(&';') || chars.get(i + 1) == Some(&'&') => {
+                // `;;`, `;&`, `;;&` end a case item: patterns (or `esac`) follow.
+                if in_word && !in_patterns {
+                    tokens.push((Token::Word(std::mem::take(&mut word)), line));
+                }
+                word.clear();
+                in_word = false;
+                tokens.push((Token::Separator, line));
+                i += 2;
+                if chars.get(i) == Some(&'&') {
+                    i += 1;
+                }
+                in_patterns = true;
             }
             ';' | '(' | ')' => {
                 end_word!();
@@ -672,6 +732,25 @@ fn tokenize(text: &str, first_line: usize, subs: &mut Vec<(String, usize)>) -> V
         tokens.push((Token::Word(word), line));
     }
     tokens
+}
+
+/// Whether `tokens` end with `case WORD in` at the start of a command.
+fn opens_case_patterns(tokens: &[(Token, usize)]) -> bool {
+    let n = tokens.len();
+    if n < 3 {
+        return false;
+    }
+    let word = |i: usize| match tokens.get(i) {
+        Some((Token::Word(w), _)) => Some(w.as_str()),
+        _ => None,
+    };
+    if word(n - 1) != Some("in") || word(n - 3) != Some("case") {
+        return false;
+    }
+    match n.checked_sub(4).map(|i| &tokens[i].0) {
+        None | Some(Token::Separator | Token::Pipe) => true,
+        Some(Token::Word(w)) => PREFIX_WORDS.contains(&w.as_str()),
+    }
 }
 
 /// Advances past blanks and one word (a redirect's target).
@@ -861,6 +940,39 @@ mod tests {
         let heredoc = &runs[1];
         let span = heredoc.span_of(&heredoc.script.commands[1], src);
         assert_eq!((span.line, span.column, span.end_column), (6, 1, 10));
+    }
+
+    #[test]
+    fn case_patterns_are_not_commands_or_pipes() {
+        let s = parse_script(
+            "case \"$a\" in\n  dev|beta|fix*) sed -i x f ;;\n  'amd64') url=x ;;\n  *) exit 1 ;;\nesac; echo done | tee x",
+            1,
+        );
+        assert_eq!(
+            words(&s),
+            vec![
+                vec!["sed", "-i", "x", "f"],
+                vec![],
+                vec!["exit", "1"],
+                vec!["echo", "done"],
+                vec!["tee", "x"],
+            ]
+        );
+        assert_eq!(s.commands.iter().filter(|c| c.pipeline_len > 1).count(), 2);
+        let s = parse_script("if x; then case $y in (a|b) z ;; esac; fi", 1);
+        assert_eq!(words(&s), vec![vec!["x"], vec!["z"]]);
+    }
+
+    #[test]
+    fn windows_images_are_recognised() {
+        let file =
+            parse("# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN dir\n");
+        assert!(on_windows(&file, 1));
+        let file =
+            parse("ARG REPO=x\nFROM $REPO:8.0-nanoserver-1809 AS base\nFROM base\nRUN dir\n");
+        assert!(on_windows(&file, 4));
+        let file = parse("FROM mcr.microsoft.com/dotnet/sdk:8.0\nRUN dotnet build\n");
+        assert!(!on_windows(&file, 1));
     }
 
     #[test]

@@ -44,7 +44,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
                     Some("curl") => 1,
                     _ => continue,
                 };
-                let line = run.inst.span.line;
+                let line = run.span(facts, command).line;
                 let earlier = first[1 - tool];
                 if first[tool].is_none() {
                     first[tool] = Some(line);
@@ -97,6 +97,10 @@ mod tests {
         );
         let src = "FROM node\nRUN <<EOF\ncurl -fsSLO https://x\nwget -q https://y\nEOF\n";
         assert_eq!(lint(&RULE, src), vec![4]);
+        assert_eq!(
+            messages(&RULE, src),
+            vec!["this stage uses `wget` here and `curl` at line 3; use one of them"]
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-use super::package_managers::{flag_values, operands, runs, Syntax};
+use super::package_managers::{flag_values, has_flag, operands, runs, Run, Syntax};
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
 
@@ -12,10 +12,12 @@ const LN: Syntax = Syntax {
 crate::declare_rule! {
     /// `ln` replaces `/bin/sh` to change the shell.
     ///
-    /// Flags `ln` commands whose link is `/bin/sh` or `/usr/bin/sh` (`ln -sf /bin/bash
-    /// /bin/sh`, also with `-t /bin`), in every stage and form (shell and exec form, heredoc
-    /// scripts, behind `sudo`, inside `sh -c '…'`). Links that merely point *to* `/bin/sh`
-    /// (`ln -s /bin/sh /usr/local/bin/mysh`) are fine.
+    /// Flags `ln` commands that replace `/bin/sh` or `/usr/bin/sh` (`ln -sf /bin/bash
+    /// /bin/sh`, also with `-t /bin`, or after `rm /bin/sh`), in every stage and form (shell
+    /// and exec form, heredoc scripts, behind `sudo`, inside `sh -c '…'`). Without `-f` (and
+    /// no `rm` first), `ln` fails when `/bin/sh` exists, so such a link gives an image without
+    /// a shell (`FROM scratch` plus busybox) its first one, and is fine. So are links that
+    /// merely point *to* `/bin/sh` (`ln -s /bin/sh /usr/local/bin/mysh`).
     ///
     /// ## Why
     /// Relinking `/bin/sh` changes the shell for everything in the image, not just the build:
@@ -44,8 +46,14 @@ const SH: &[&str] = &["/bin/sh", "/usr/bin/sh"];
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let facts = ctx.facts;
     for run in runs(facts) {
-        for command in &run.commands {
+        for (position, command) in run.commands.iter().enumerate() {
             if command.cmd.is("ln") && replaces_sh(command.cmd.args()) {
+                // Without `--force`, `ln` fails if /bin/sh exists: it provides a missing shell.
+                let forced = has_flag(&LN.parse(command.cmd.args()), &["f", "force"])
+                    || removed_before(&run, position);
+                if !forced {
+                    continue;
+                }
                 out.push(
                     run.span(facts, command),
                     "`ln` replaces `/bin/sh` for the whole image; use `SHELL` to change the \
@@ -54,6 +62,14 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// Whether a command before `position` removes `/bin/sh` (`rm /bin/sh && ln -s bash /bin/sh`).
+fn removed_before(run: &Run<'_>, position: usize) -> bool {
+    run.commands.iter().take(position).any(|c| {
+        (c.cmd.is("rm") || c.cmd.is("unlink"))
+            && c.cmd.args().iter().any(|a| SH.contains(&a.as_str()))
+    })
 }
 
 /// Whether `ln` with `args` creates (or overwrites) a link at `/bin/sh`.
@@ -88,6 +104,7 @@ mod tests {
             "FROM debian\nRUN rm /bin/sh && ln -s bash /bin/sh\n",
             "FROM debian\nRUN ln -sf /usr/bin/bash /usr/bin/sh\n",
             "FROM debian\nRUN ln -sf -t /bin /opt/sh\n",
+            "FROM debian\nRUN unlink /bin/sh; ln -s /bin/bash /bin/sh\n",
             "FROM debian\nRUN ln --symbolic --force --target-directory=/bin/ /x/sh\n",
             "FROM debian\nRUN sudo ln -sf /bin/bash /bin/sh\n",
             "FROM debian\nRUN [\"ln\", \"-sf\", \"/bin/bash\", \"/bin/sh\"]\n",
@@ -106,6 +123,8 @@ mod tests {
             "FROM debian\nRUN ln -s foo bar && unrelated && something_with /bin/sh\n",
             "FROM debian\nRUN ln -s /bin/sh /usr/local/bin/mysh\n",
             "FROM debian\nRUN ln -s /bin/sh\n",
+            "FROM scratch\nCOPY --from=busybox /bin /busybox\n\
+             RUN [\"/busybox/ln\", \"-s\", \"/busybox/sh\", \"/bin/sh\"]\n",
             "FROM debian\nRUN ln -sf -t /usr/local/bin /bin/sh\n",
             "FROM debian\nSHELL [\"/bin/bash\", \"-c\"]\nRUN echo ln -s /bin/bash /bin/sh\n",
         ] {

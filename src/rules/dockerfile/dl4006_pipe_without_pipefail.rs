@@ -1,4 +1,4 @@
-use crate::dockerfile::shell::{run_scripts, shell_at, RunScript, SimpleCommand};
+use crate::dockerfile::shell::{on_windows, run_scripts, shell_at, RunScript, SimpleCommand};
 use crate::dockerfile::Heredoc;
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
@@ -21,7 +21,8 @@ crate::declare_rule! {
     ///   failure.
     /// - `SHELL ["/bin/sh", "-o", "pipefail", "-c"]` counts: a shell without `pipefail` fails
     ///   the build loudly instead of hiding anything.
-    /// - Exec form has no pipes; RUNs under a non-POSIX `SHELL` (PowerShell, cmd) are skipped.
+    /// - Exec form has no pipes; RUNs under a non-POSIX `SHELL` (PowerShell, cmd) are skipped,
+    ///   and so are RUNs of Windows images without a `SHELL` (they run under cmd).
     ///
     /// ## Why
     /// A shell pipeline's exit status is that of its last command. In
@@ -52,7 +53,12 @@ crate::declare_rule! {
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let file = &ctx.facts.file;
     for run in run_scripts(file) {
-        let shell_pipefail = enables_pipefail(shell_at(file, run.index).get(1..).unwrap_or(&[]));
+        let shell = shell_at(file, run.index);
+        // Without a SHELL instruction, a Windows image runs RUN with cmd, which has no pipefail.
+        if on_windows(file, run.index) && shell == ["/bin/sh", "-c"] {
+            continue;
+        }
+        let shell_pipefail = enables_pipefail(shell.get(1..).unwrap_or(&[]));
         let Some(pipe) = first_unguarded_pipe(&run, shell_pipefail) else {
             continue;
         };
@@ -244,6 +250,11 @@ mod tests {
             "FROM mcr.microsoft.com/powershell\nSHELL [\"pwsh\", \"-c\"]\n\
              RUN Get-Variable PSVersionTable | Select-Object -ExpandProperty Value\n",
             "FROM mcr.microsoft.com/windows\nSHELL [\"cmd.exe\", \"/c\"]\nRUN dir | findstr x\n",
+            "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\n\
+             RUN powershell -Command Get-Content x | Out-File y\n",
+            "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nRUN type x | findstr y\n",
+            // A case statement's `a|b)` patterns are not pipes.
+            "FROM debian\nRUN case \"$TAG\" in dev|beta) echo x ;; esac\n",
         ] {
             assert_eq!(lint(&RULE, src), Vec::<usize>::new(), "should pass:\n{src}");
         }
