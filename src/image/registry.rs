@@ -1068,14 +1068,14 @@ fn has_port(host: &str) -> bool {
 
 /// `host:5000` → `host`, `[::1]:5000` → `[::1]`.
 fn strip_port(host: &str) -> &str {
-    match host.rfind(':') {
-        Some(i)
-            if !host[i..].contains(']')
-                && (host.starts_with('[') || host.matches(':').count() == 1) =>
-        {
-            &host[..i]
-        }
-        _ => host,
+    let Some((name, port)) = host.rsplit_once(':') else {
+        return host;
+    };
+    let is_port = !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit());
+    if is_port && (name.ends_with(']') || !name.contains(':')) {
+        name
+    } else {
+        host
     }
 }
 
@@ -1128,6 +1128,8 @@ mod tests {
         assert!(!client.is_insecure("other.example"));
         assert_eq!(strip_port("[::1]:5000"), "[::1]");
         assert_eq!(strip_port("[::1]"), "[::1]");
+        assert_eq!(strip_port("host:5000"), "host");
+        assert_eq!(strip_port("::1"), "::1");
     }
 
     #[test]
