@@ -20,6 +20,7 @@ declare -A APT=(
     [docker-registry]=docker-registry
     [skopeo]=skopeo
     [umoci]=umoci
+    [buildah]=buildah
     [htpasswd]=apache2-utils
     [openssl]=openssl
     [npm]=npm

@@ -5,4 +5,5 @@ mod util;
 
 mod cli;
 mod corpus;
+mod images;
 mod sarif_report;
