@@ -275,7 +275,7 @@ pub fn command_script(command: &Command, inst: &Instruction) -> Script {
 
 /// Whether a heredoc's body is run by a shell: the instruction is only heredoc markers (BuildKit
 /// runs the body with the stage's shell, or its shebang), or a shell reads the heredoc.
-fn heredoc_is_script(text: &str, name: &str, body: &str) -> bool {
+pub fn heredoc_is_script(text: &str, name: &str, body: &str) -> bool {
     if let Some(shebang) = body.lines().next().and_then(|l| l.strip_prefix("#!")) {
         let interpreter = shebang.split_whitespace().last().unwrap_or("");
         let interpreter = interpreter.rsplit('/').next().unwrap_or(interpreter);

@@ -90,6 +90,8 @@ mod pc2005_hardcoded_credential;
 mod pc2006_secret_in_run_command;
 mod pc2007_account_password_set;
 mod pc2008_ssh_port_exposed;
+mod pc2009_shellcheck;
+mod shellcheck;
 
 /// The rule the engine reports forbidden inline-ignore pragmas under.
 pub static INLINE_IGNORE_FORBIDDEN: &Rule = &pc0002_inline_ignore_forbidden::RULE;
@@ -178,4 +180,5 @@ pub static ALL: &[&Rule] = &[
     &pc2006_secret_in_run_command::RULE,
     &pc2007_account_password_set::RULE,
     &pc2008_ssh_port_exposed::RULE,
+    &pc2009_shellcheck::RULE,
 ];
