@@ -1,17 +1,19 @@
+use crate::dockerfile::Args;
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
 
 crate::declare_rule! {
     /// Stage named `scratch` or `context`.
     ///
-    /// Flags `FROM … AS scratch` and `FROM … AS context` (in any case: BuildKit compares
-    /// stage names case-insensitively).
+    /// Flags `FROM … AS scratch` and `FROM … AS context`, in any case (`AS Scratch`): BuildKit
+    /// lower-cases stage names before it compares them, so the case changes nothing.
     ///
     /// ## Why
-    /// Both names already mean something to BuildKit: `scratch` is the empty image, and
-    /// `context` names the build context in `COPY --from` and named build contexts. A stage
-    /// called that way is at best confusing (`FROM scratch` still means the empty image) and
-    /// at worst silently not the thing a later `--from` gets.
+    /// Both words already have a meaning in a build. `scratch` is the empty image, but
+    /// BuildKit looks stage names up first: once a stage is called `scratch`, a later
+    /// `FROM scratch` or `COPY --from=scratch` gets that stage and its files, not an empty
+    /// filesystem, and nothing says so. `context` is the name BuildKit gives the build
+    /// context itself. BuildKit's own check (`ReservedStageName`) warns about both.
     ///
     /// ## Example
     /// ```dockerfile
@@ -38,16 +40,21 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         let Some(from) = file.instructions.get(stage.from) else {
             continue;
         };
-        let meaning = if name == "scratch" {
-            "the empty image"
+        let written = match &from.args {
+            Args::From {
+                alias: Some(alias), ..
+            } => alias.as_str(),
+            _ => name,
+        };
+        let clash = if name == "scratch" {
+            "a later `FROM scratch` or `--from=scratch` would get this stage instead of the \
+             empty image"
         } else {
-            "the build context"
+            "BuildKit reserves it for the build context"
         };
         out.push(
             from.span,
-            format!(
-                "stage name `{name}` is reserved: BuildKit reads it as {meaning}; rename the stage"
-            ),
+            format!("stage name `{written}` is reserved: {clash}; rename the stage"),
         );
     }
 }
@@ -55,19 +62,37 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::dockerfile::testing::lint;
+    use crate::rules::dockerfile::testing::{lint, messages};
 
     #[test]
     fn catches_reserved_names() {
         for src in [
             "FROM debian:bullseye AS context\n",
             "FROM debian:bullseye AS scratch\n",
-            "FROM debian:bullseye as Scratch\nRUN true\n",
+            "FROM scratch AS scratch\nCOPY app /app\n",
             "FROM alpine AS base\nFROM base AS CONTEXT\n",
+            "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022 AS context\n",
         ] {
             assert_eq!(lint(&RULE, src).len(), 1, "should catch:\n{src}");
         }
         assert_eq!(lint(&RULE, "FROM a AS x\nFROM b AS scratch\n"), vec![2]);
+    }
+
+    /// hadolint compares the name case-sensitively and misses these; BuildKit lower-cases
+    /// stage names, so `Scratch` takes over `FROM scratch` just the same.
+    #[test]
+    fn catches_reserved_names_in_any_case() {
+        assert_eq!(
+            lint(&RULE, "FROM debian as Scratch\nFROM scratch\nRUN true\n"),
+            vec![1]
+        );
+        assert_eq!(
+            messages(&RULE, "FROM debian AS Scratch\n"),
+            vec![
+                "stage name `Scratch` is reserved: a later `FROM scratch` or `--from=scratch` \
+                 would get this stage instead of the empty image; rename the stage"
+            ]
+        );
     }
 
     #[test]
@@ -77,6 +102,7 @@ mod tests {
             "FROM scratch\n",
             "FROM debian AS scratch-base\nFROM scratch AS final\n",
             "FROM debian AS build-context\n",
+            "FROM debian AS contexts\n",
         ] {
             assert_eq!(lint(&RULE, src), Vec::<usize>::new(), "should pass:\n{src}");
         }

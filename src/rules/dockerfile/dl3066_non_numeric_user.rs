@@ -1,33 +1,45 @@
-use super::util::{expand_at, final_image_stages, stage_body};
-use crate::dockerfile::Args;
-use crate::finding::Severity;
+use super::util::{final_image_stages, stage_body};
+use crate::dockerfile::expand::{expand, stage_scope, Scope};
+use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Unresolved};
+use crate::finding::{Severity, Span};
 use crate::rules::{Check, Diagnostics, DockerfileContext};
+use std::collections::BTreeMap;
 
 crate::declare_rule! {
     /// The image runs as a user name instead of a numeric UID.
     ///
-    /// Judges the user the built image runs as: the last `USER` of the final stage or, when
-    /// it has none, of the stages it is built `FROM`. Flags it when the user part (before any
-    /// `:group`) is not a number, after resolving `ARG`/`ENV` values; a variable without a
-    /// known value is left alone. `USER` lines of build stages, and earlier `USER` lines of
-    /// the final stage (`USER root` for an install step), are not judged. `root` is left to
-    /// the rule on root users (`PC1004`), and Windows' `ContainerUser` and
-    /// `ContainerAdministrator` have no numeric form.
+    /// Judges only the user the built image runs as: the last `USER` of the final stage or,
+    /// when it has none, of the stages it is built `FROM` (BuildKit carries `USER` over).
+    /// `USER` lines of build stages, earlier `USER` lines of the final stage (`USER root`
+    /// for an install step) and `ONBUILD USER` do not decide the image's user and are not
+    /// judged.
+    ///
+    /// - The user part (before any `:group`) must be a number; the group may be a name, as
+    ///   runtimes check only the UID. `USER 10001:app` passes, `USER app:10001` does not.
+    /// - Variables are resolved from the stage's `ARG`s (with `--build-arg` overrides) and
+    ///   `ENV`s, including `ENV`s of the stages it is built from. A user whose variable has
+    ///   no known value is not judged.
+    /// - `root` is left to `PC1004`, which reports it at a higher severity.
+    /// - Windows images are not judged: Windows has no numeric UIDs. An image counts as
+    ///   Windows when a stage of the chain is built from `mcr.microsoft.com/windows…` or a
+    ///   `nanoserver`/`servercore` image, has `--platform=windows/…`, or sets a `cmd` or
+    ///   `powershell` `SHELL`; `ContainerUser` and `ContainerAdministrator` are Windows users.
     ///
     /// ## Why
-    /// A runtime can only check a name against the image's own `/etc/passwd`, which the
-    /// platform does not trust: Kubernetes refuses to start a pod with `runAsNonRoot` when
-    /// the image's user is a name ("image has non-numeric user, cannot verify user is
-    /// non-root"), and volume ownership and `securityContext` settings need the number.
+    /// A runtime can only look a name up in the image's own `/etc/passwd`, which the platform
+    /// does not trust. Kubernetes refuses to start a container with `runAsNonRoot: true` whose
+    /// image user is a name ("image has non-numeric user, cannot verify user is non-root"),
+    /// and Pod Security admission (`restricted`) requires that setting. Volume ownership
+    /// (`fsGroup`) and admission policies that check UID ranges need the number too.
     ///
     /// ## Example
     /// ```dockerfile
-    /// RUN useradd -u 10001 app
+    /// RUN useradd --uid 10001 app
     /// USER app
     /// ```
     /// Name the UID (and GID):
     /// ```dockerfile
-    /// RUN useradd -u 10001 app
+    /// RUN useradd --uid 10001 app
     /// USER 10001:10001
     /// ```
     pub static RULE = Rule {
@@ -40,73 +52,258 @@ crate::declare_rule! {
 
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let facts = ctx.facts;
-    let last_user = final_image_stages(facts).into_iter().find_map(|stage| {
+    let chain = final_image_stages(facts);
+    let Some(user) = last_user(facts, &chain) else {
+        return;
+    };
+    if is_windows_image(facts, &chain) {
+        return;
+    }
+    let Ok(resolved) = resolve(facts, &chain, &user) else {
+        return;
+    };
+    let resolved = resolved.replace(['"', '\''], "");
+    let uid = resolved.split(':').next().unwrap_or("").trim();
+    let numeric = uid.bytes().all(|b| b.is_ascii_digit());
+    let windows_user = ["ContainerUser", "ContainerAdministrator"]
+        .iter()
+        .any(|w| uid.eq_ignore_ascii_case(w));
+    if uid.is_empty() || numeric || uid == "root" || windows_user {
+        return;
+    }
+    let shown = if resolved.trim() == user.written.trim() {
+        format!("`{uid}`")
+    } else {
+        format!("`{uid}` (USER `{}`)", user.written.trim())
+    };
+    let set_in = set_in_note(facts, &chain, &user);
+    out.push(
+        user.span,
+        format!(
+            "the image runs as user {shown}{set_in}, a name the runtime cannot check: \
+             Kubernetes `runAsNonRoot` refuses to start it; use the numeric UID"
+        ),
+    );
+}
+
+/// Names the stage a `USER` comes from, when it is not the final stage.
+fn set_in_note(facts: &DockerfileFacts, chain: &[usize], user: &UserInstruction) -> String {
+    if chain.first() == Some(&user.stage) {
+        return String::new();
+    }
+    match facts
+        .file
+        .stages
+        .get(user.stage)
+        .and_then(|s| s.name.as_deref())
+    {
+        Some(name) => format!(", set in stage `{name}`"),
+        None => format!(", set in stage {}", user.stage),
+    }
+}
+
+/// A `USER` instruction of the final image's stage chain.
+struct UserInstruction {
+    stage: usize,
+    index: usize,
+    span: Span,
+    written: String,
+}
+
+/// The `USER` in effect at the end of the chain: the last one of the nearest stage that has
+/// one. `ONBUILD USER` is a trigger for other images and does not count.
+fn last_user(facts: &DockerfileFacts, chain: &[usize]) -> Option<UserInstruction> {
+    chain.iter().find_map(|&stage| {
         stage_body(facts, stage)
             .filter_map(|(index, inst)| match &inst.args {
-                Args::User(user) => Some((index, inst, user)),
+                Args::User(written) => Some(UserInstruction {
+                    stage,
+                    index,
+                    span: inst.span,
+                    written: written.clone(),
+                }),
                 _ => None,
             })
             .last()
-    });
-    let Some((index, inst, written)) = last_user else {
-        return;
-    };
-    let Ok(user) = expand_at(facts, index, written) else {
-        return;
-    };
-    let uid = user.split(':').next().unwrap_or("").trim();
-    let exempt = uid.is_empty()
-        || uid.bytes().all(|b| b.is_ascii_digit())
-        || ["root", "containeruser", "containeradministrator"]
-            .contains(&uid.to_ascii_lowercase().as_str());
-    if exempt {
-        return;
+    })
+}
+
+/// Expands the `USER` argument: `ENV`s set so far in its stage and the stages it is built
+/// from (they persist in the image), then the stage's `ARG`s (which do not persist). An
+/// `ENV` wins over an `ARG` of the same name, as in BuildKit.
+fn resolve(
+    facts: &DockerfileFacts,
+    chain: &[usize],
+    user: &UserInstruction,
+) -> Result<String, Unresolved> {
+    let position = chain.iter().position(|&s| s == user.stage).unwrap_or(0);
+    let mut env: BTreeMap<String, Option<String>> = BTreeMap::new();
+    // From the root of the chain down to the stage that holds the USER.
+    for &stage in chain.get(position..).unwrap_or_default().iter().rev() {
+        let body = stage_body(facts, stage)
+            .take_while(|(index, _)| stage != user.stage || *index < user.index);
+        for (index, inst) in body {
+            let Args::Env(pairs) = &inst.args else {
+                continue;
+            };
+            let scope = stage_scope(&facts.file, stage, index, &facts.build_args);
+            for pair in pairs {
+                let value = expand_with(facts, &pair.value, &env, &scope).ok();
+                env.insert(pair.key.clone(), value);
+            }
+        }
     }
-    out.push(
-        inst.span,
-        format!(
-            "the image runs as user `{uid}`, a name the runtime cannot check (Kubernetes \
-             `runAsNonRoot` rejects it); use the numeric UID"
-        ),
-    );
+    let scope = stage_scope(&facts.file, user.stage, user.index, &facts.build_args);
+    expand_with(facts, &user.written, &env, &scope)
+}
+
+fn expand_with(
+    facts: &DockerfileFacts,
+    word: &str,
+    env: &BTreeMap<String, Option<String>>,
+    scope: &Scope,
+) -> Result<String, Unresolved> {
+    expand(word, facts.file.escape, &|name| match env.get(name) {
+        Some(value) => value.clone(),
+        None => scope.get(name).map(str::to_string),
+    })
+}
+
+/// Whether any stage of the chain builds a Windows image.
+fn is_windows_image(facts: &DockerfileFacts, chain: &[usize]) -> bool {
+    chain.iter().any(|&stage| {
+        let from = facts
+            .file
+            .stages
+            .get(stage)
+            .and_then(|s| facts.file.instructions.get(s.from));
+        let windows_platform = from
+            .and_then(|f| f.flag("platform"))
+            .and_then(|f| f.value.as_deref())
+            .is_some_and(|p| p.to_ascii_lowercase().starts_with("windows"));
+        let windows_base = facts
+            .images
+            .iter()
+            .filter(|u| u.kind == ImageUseKind::From && u.stage == stage)
+            .any(|u| is_windows_reference(u.resolved.as_deref().unwrap_or(&u.written)));
+        let windows_shell = stage_body(facts, stage).any(|(_, inst)| {
+            matches!(&inst.args, Args::Shell(words) if words.first().is_some_and(|w| is_windows_shell(w)))
+        });
+        windows_platform || windows_base || windows_shell
+    })
+}
+
+fn is_windows_reference(reference: &str) -> bool {
+    let lower = reference.to_ascii_lowercase();
+    lower.starts_with("mcr.microsoft.com/windows")
+        || lower.contains("nanoserver")
+        || lower.contains("servercore")
+}
+
+fn is_windows_shell(program: &str) -> bool {
+    let name = program.rsplit(['/', '\\']).next().unwrap_or(program);
+    let name = name.to_ascii_lowercase();
+    matches!(
+        name.strip_suffix(".exe").unwrap_or(&name),
+        "cmd" | "powershell"
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::dockerfile::testing::lint;
+    use crate::rules::dockerfile::testing::{lint, messages};
 
     #[test]
     fn catches_named_final_user() {
         for src in [
             "FROM debian\nUSER foobar\n",
             "FROM debian\nUSER foobar:barfoo\n",
+            "FROM debian\nUSER app:10001\n",
+            "FROM debian\nUSER \"app\"\n",
             "FROM debian\nUSER 1000\nUSER app\n",
-            "FROM debian\nARG APP_USER=app\nUSER ${APP_USER}\n",
-            "FROM debian AS base\nUSER node\nFROM base\nCOPY . /app\n",
+            "FROM debian\nUSER root\nRUN apt-get update\nUSER app\n",
+            "FROM debian AS build\nUSER builder\nFROM debian\nUSER app\n",
+            "# escape=`\nFROM debian\nRUN echo `\n  hi\nUSER app\n",
         ] {
             assert_eq!(lint(&RULE, src).len(), 1, "should catch:\n{src}");
         }
-        let src = "FROM debian AS base\nUSER node\nFROM base\nRUN x\n";
-        assert_eq!(lint(&RULE, src), vec![2]);
+        assert_eq!(
+            messages(&RULE, "FROM debian\nUSER app:app\n"),
+            vec![
+                "the image runs as user `app`, a name the runtime cannot check: Kubernetes \
+                 `runAsNonRoot` refuses to start it; use the numeric UID"
+            ]
+        );
     }
 
     #[test]
-    fn does_not_catch_numbers_build_stages_or_unknowable() {
+    fn catches_users_resolved_from_variables() {
+        let src = "FROM debian\nARG APP_USER=app\nUSER ${APP_USER}\n";
+        assert_eq!(
+            messages(&RULE, src),
+            vec![
+                "the image runs as user `app` (USER `${APP_USER}`), a name the runtime cannot \
+                 check: Kubernetes `runAsNonRoot` refuses to start it; use the numeric UID"
+            ]
+        );
+        // An ENV of the stage it is built from carries over; an ARG does not.
+        let src = "FROM debian AS base\nENV APP_USER=app\nFROM base\nUSER $APP_USER\n";
+        assert_eq!(lint(&RULE, src), vec![4]);
+        let src = "FROM debian AS base\nARG APP_USER=app\nFROM base\nUSER $APP_USER\n";
+        assert_eq!(lint(&RULE, src), Vec::<usize>::new());
+        // ENV wins over an ARG of the same name.
+        let src = "FROM debian\nARG U=10001\nENV U=app\nUSER $U\n";
+        assert_eq!(lint(&RULE, src), vec![4]);
+    }
+
+    #[test]
+    fn catches_user_inherited_from_parent_stage() {
+        let src = "FROM debian AS base\nUSER node\nFROM base\nRUN x\n";
+        assert_eq!(lint(&RULE, src), vec![2]);
+        assert!(messages(&RULE, src)[0].contains(", set in stage `base`"));
+        // The final stage's own USER decides, even when a parent has one.
+        let src = "FROM debian AS base\nUSER node\nFROM base\nUSER 1000\n";
+        assert_eq!(lint(&RULE, src), Vec::<usize>::new());
+    }
+
+    /// hadolint flags every non-numeric USER: `root`, variables, build stages, earlier
+    /// USER lines and Windows users.
+    #[test]
+    fn does_not_catch_numbers_build_stages_root_or_unknowable() {
         for src in [
             "FROM debian\nUSER 12345\n",
             "FROM debian\nUSER 1234:5678\n",
             "FROM debian\nUSER 1234:app\n",
-            "FROM debian\nUSER root\nRUN apt-get update\nUSER 10001\n",
+            "FROM debian\nUSER app\nRUN make install\nUSER 10001\n",
             "FROM debian AS build\nUSER builder\nFROM debian\nUSER 10001\n",
             "FROM debian AS build\nUSER builder\nFROM scratch\n",
+            "FROM debian\nONBUILD USER app\n",
             "FROM debian\nARG UID\nUSER $UID\n",
+            "FROM debian\nUSER $UID\n",
             "FROM debian\nARG UID=10001\nUSER ${UID}:${UID}\n",
             "FROM debian\nUSER root\n",
-            "FROM mcr.microsoft.com/windows/nanoserver\nUSER ContainerUser\n",
             "FROM debian\n",
         ] {
             assert_eq!(lint(&RULE, src), Vec::<usize>::new(), "should pass:\n{src}");
         }
+    }
+
+    #[test]
+    fn does_not_catch_windows_images() {
+        for src in [
+            "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nUSER ContainerUser\n",
+            "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN net user app /add\nUSER app\n",
+            "FROM mcr.microsoft.com/dotnet/aspnet:8.0-nanoserver-ltsc2022\nUSER app\n",
+            "ARG BASE=mcr.microsoft.com/windows/servercore:ltsc2022\nFROM $BASE AS base\nFROM base\nUSER app\n",
+            "FROM --platform=windows/amd64 example.com/app-base:1\nUSER app\n",
+            "FROM example.com/win-base:1\nSHELL [\"powershell\", \"-Command\"]\nUSER app\n",
+        ] {
+            assert_eq!(lint(&RULE, src), Vec::<usize>::new(), "should pass:\n{src}");
+        }
+        // pwsh runs on Linux too: not a sign of a Windows image.
+        let src =
+            "FROM mcr.microsoft.com/powershell:lts-debian-12\nSHELL [\"pwsh\", \"-c\"]\nUSER app\n";
+        assert_eq!(lint(&RULE, src), vec![3]);
     }
 }
