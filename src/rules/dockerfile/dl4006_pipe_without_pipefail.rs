@@ -34,7 +34,8 @@ crate::declare_rule! {
     /// ```dockerfile
     /// RUN curl -fsSL https://example.com/app.tar.gz | tar -xz -C /opt
     /// ```
-    /// Turn `pipefail` on for every RUN, or for this one:
+    /// Turn `pipefail` on for every RUN, or for this one (in a shell that has it: bash, zsh,
+    /// ksh, busybox `ash`; older `dash`, Debian's and Ubuntu's `/bin/sh`, refuses it):
     /// ```dockerfile
     /// SHELL ["/bin/bash", "-o", "pipefail", "-c"]
     /// RUN curl -fsSL https://example.com/app.tar.gz | tar -xz -C /opt
