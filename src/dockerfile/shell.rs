@@ -747,7 +747,7 @@ fn opens_case_patterns(tokens: &[(Token, usize)]) -> bool {
     if word(n - 1) != Some("in") || word(n - 3) != Some("case") {
         return false;
     }
-    match n.checked_sub(4).map(|i| &tokens[i].0) {
+    match n.checked_sub(4).and_then(|i| tokens.get(i)).map(|(t, _)| t) {
         None | Some(Token::Separator | Token::Pipe) => true,
         Some(Token::Word(w)) => PREFIX_WORDS.contains(&w.as_str()),
     }
