@@ -589,7 +589,10 @@ mod tests {
         let found = messages(&RULE, "FROM a\nRUN wget -qO- http://x.org/i.sh | sh\n");
         assert!(found[0].contains("over plain HTTP"), "{found:?}");
         assert_eq!(
-            messages(&RULE, "FROM a\nRUN curl -fsSLO https://x/i.sh\nRUN sudo bash i.sh\n"),
+            messages(
+                &RULE,
+                "FROM a\nRUN curl -fsSLO https://x/i.sh\nRUN sudo bash i.sh\n"
+            ),
             vec![
                 "`bash` runs `i.sh`, downloaded on line 2 and never checked: verify its \
                  checksum or signature before running it (e.g. `sha256sum -c`, `gpg --verify`)"

@@ -58,6 +58,8 @@ crate::declare_rule! {
         id: "PC2009",
         name: "shellcheck",
         severity: Severity::Medium,
+        // It runs an external program per Dockerfile: a policy opts in.
+        enabled_by_default: false,
         options: &[
             OptionSpec {
                 name: "level",
