@@ -136,6 +136,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub resolve: bool,
 
+    /// Never fetch base images, even if the policy says `resolve: true` (offline linting).
+    #[arg(long, conflicts_with = "resolve")]
+    pub no_resolve: bool,
+
     /// Colour in text output: auto (a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,

@@ -163,6 +163,9 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
             .parse::<Severity>()
             .map_err(|e| Failure::usage(format!("--fail-on: {e}")))?;
     }
+    if args.no_resolve {
+        policy.resolve = false;
+    }
 
     let mut targets = args.targets.clone();
     if let Some(list) = &args.image_list {
@@ -176,10 +179,15 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
     let images = engine::collect_images(&specs).map_err(Failure::usage)?;
     let fetch = fetch_options(&args)?;
     let cwd = current_dir()?;
-    let all_files = files.len();
-    let files = match shard {
-        Some(shard) => shard.select(files, |path| engine::display_path(path, &cwd)),
-        None => files,
+    let all_targets = files.len() + images.len();
+    let (files, images) = match shard {
+        Some(shard) => shard.select_both(
+            files,
+            |path| engine::display_path(path, &cwd),
+            images,
+            |image| image.to_string(),
+        ),
+        None => (files, images),
     };
     let shown_policy = match &policy.source {
         PolicySource::File(path) => engine::display_path(path, &cwd),
@@ -194,8 +202,8 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
     let mut outcome = engine::check(&policy, &files, &images, &options);
     if let Some(shard) = shard {
         outcome.notes.push(Note::new(format!(
-            "shard {shard}: checked {} of {all_files} Dockerfiles",
-            files.len()
+            "shard {shard}: checked {} of {all_targets} targets",
+            files.len() + images.len()
         )));
     }
     if let Some(baseline) = &baseline {

@@ -1,7 +1,7 @@
 //! `--shard I/N`: split one check across N parallel CI jobs.
 //!
-//! Every job resolves the same target list, sorts it by the reported path, and keeps the
-//! targets at positions `I-1`, `I-1+N`, `I-1+2N`, … (round-robin). So the N shards are
+//! Every job resolves the same target list (Dockerfiles and images together), sorts it by
+//! the reported path or reference, and keeps the targets at positions `I-1`, `I-1+N`, `I-1+2N`, … (round-robin). So the N shards are
 //! disjoint, together cover every target exactly once, and are balanced to within one
 //! target; neighbouring files (often similar in size) land in different shards. `I` is
 //! 1-based, like GitLab's `CI_NODE_INDEX` and GitHub matrix values written `1..N`.
@@ -51,6 +51,35 @@ impl Shard {
             .filter(|(position, _)| position % self.total == self.index - 1)
             .map(|(_, item)| item)
             .collect()
+    }
+
+    /// Splits two kinds of targets (Dockerfiles and images) as one list, so the shards
+    /// stay balanced whatever the mix: both are keyed, sorted together by key and dealt
+    /// round-robin; each item keeps its kind.
+    pub fn select_both<A, B>(
+        self,
+        a: Vec<A>,
+        key_a: impl Fn(&A) -> String,
+        b: Vec<B>,
+        key_b: impl Fn(&B) -> String,
+    ) -> (Vec<A>, Vec<B>) {
+        enum Either<A, B> {
+            A(A),
+            B(B),
+        }
+        let keyed: Vec<(String, Either<A, B>)> = a
+            .into_iter()
+            .map(|x| (key_a(&x), Either::A(x)))
+            .chain(b.into_iter().map(|y| (key_b(&y), Either::B(y))))
+            .collect();
+        let (mut left, mut right) = (Vec::new(), Vec::new());
+        for (_, item) in self.select(keyed, |(key, _)| key.clone()) {
+            match item {
+                Either::A(x) => left.push(x),
+                Either::B(y) => right.push(y),
+            }
+        }
+        (left, right)
     }
 }
 
@@ -118,6 +147,30 @@ mod tests {
             let (min, max) = (sizes.iter().min(), sizes.iter().max());
             assert!(max.unwrap() - min.unwrap() <= 1, "{total}: {sizes:?}");
         }
+    }
+
+    #[test]
+    fn two_kinds_are_dealt_as_one_list() {
+        let files = vec!["b/Dockerfile", "a/Dockerfile"];
+        let images = vec!["docker://x:1", "docker://y:1"];
+        let mut all_files = Vec::new();
+        let mut all_images = Vec::new();
+        for index in 1..=2 {
+            let shard = Shard::new(index, 2).unwrap();
+            let (f, i) = shard.select_both(
+                files.clone(),
+                |s| s.to_string(),
+                images.clone(),
+                |s| s.to_string(),
+            );
+            assert_eq!(f.len() + i.len(), 2, "balanced across kinds");
+            all_files.extend(f);
+            all_images.extend(i);
+        }
+        all_files.sort();
+        all_images.sort();
+        assert_eq!(all_files, ["a/Dockerfile", "b/Dockerfile"]);
+        assert_eq!(all_images, ["docker://x:1", "docker://y:1"]);
     }
 
     #[test]

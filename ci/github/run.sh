@@ -6,9 +6,14 @@
 #
 # Environment: PORTCULLIS (the binary; default `portcullis`), INPUT_TARGETS, INPUT_POLICY,
 # INPUT_FAIL_ON, INPUT_FORMAT, INPUT_SARIF_FILE, INPUT_ANNOTATIONS, INPUT_SUMMARY,
-# INPUT_ARGS; GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, RUNNER_TEMP.
+# INPUT_ARGS, INPUT_INSTALL_ONLY; GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, RUNNER_TEMP.
 # Targets and extra arguments are split on whitespace (no quoting, no globbing).
 set -euo pipefail
+
+if [ "${INPUT_INSTALL_ONLY:-false}" = true ]; then
+    echo "install-only: portcullis is on PATH for the next steps"
+    exit 0
+fi
 
 portcullis="${PORTCULLIS:-portcullis}"
 format="${INPUT_FORMAT:-text}"
