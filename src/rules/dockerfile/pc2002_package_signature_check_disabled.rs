@@ -61,9 +61,9 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let mut hits = Hits::default();
     for run in run_scripts(&facts.file) {
         for command in &run.script.commands {
-            if let Some((needle, message)) = unsigned_install(&command.unwrapped()) {
-                let span = command_span(facts, &run, command, needle);
-                hits.add(span, "flag", message);
+            if let Some(found) = unsigned_install(&command.unwrapped()) {
+                let span = command_span(facts, &run, command, found.flag);
+                hits.add(span, found.tool, found.message);
             }
         }
     }
@@ -77,8 +77,16 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     hits.into_diagnostics(out);
 }
 
+/// A flag that turns off signature checks.
+struct Unsigned<'a> {
+    /// The package manager family, so each is reported once per line.
+    tool: &'static str,
+    flag: &'a str,
+    message: String,
+}
+
 /// The flag that turns off signature checks in `command`, with the message to report.
-fn unsigned_install(command: &SimpleCommand) -> Option<(&str, String)> {
+fn unsigned_install(command: &SimpleCommand) -> Option<Unsigned<'_>> {
     let program = command.program_name()?;
     let args = command.args();
     let find = |flags: &[&str]| {
@@ -86,12 +94,14 @@ fn unsigned_install(command: &SimpleCommand) -> Option<(&str, String)> {
             .map(String::as_str)
             .find(|a| flags.contains(&a.split('=').next().unwrap_or(a)))
     };
-    let (flag, consequence) = match program {
+    let (tool, flag, consequence) = match program {
         "apk" => (
+            "apk",
             find(&["--allow-untrusted"])?,
             "installs packages whose signature is not checked",
         ),
         "apt-get" | "apt" => (
+            "apt",
             find(&[
                 "--allow-unauthenticated",
                 "--allow-insecure-repositories",
@@ -100,10 +110,12 @@ fn unsigned_install(command: &SimpleCommand) -> Option<(&str, String)> {
             "installs packages from repositories whose signature is not checked",
         ),
         "aptitude" => (
+            "apt",
             find(&["--allow-untrusted", "--allow-unauthenticated"])?,
             "installs packages whose signature is not checked",
         ),
         "yum" | "dnf" | "dnf5" | "microdnf" | "tdnf" => (
+            "yum",
             find(&["--nogpgcheck", "--no-gpgchecks"])?,
             "installs packages whose GPG signature is not checked",
         ),
@@ -114,19 +126,29 @@ fn unsigned_install(command: &SimpleCommand) -> Option<(&str, String)> {
                     .map(String::as_str)
                     .find(|a| adds_repo && *a == "-G")
             })?;
-            (flag, "installs packages whose GPG signature is not checked")
+            (
+                "zypper",
+                flag,
+                "installs packages whose GPG signature is not checked",
+            )
         }
         "rpm" if rpm_installs(args) => (
+            "rpm",
             find(&["--nosignature", "--nodigest", "--noverify"])?,
             "installs packages without checking their signature or digest",
         ),
         "dpkg" => (
+            "dpkg",
             find(&["--force-bad-verify"])?,
             "installs packages that failed signature verification",
         ),
         _ => return None,
     };
-    Some((flag, format!("`{program} {flag}` {consequence}")))
+    Some(Unsigned {
+        tool,
+        flag,
+        message: format!("`{program} {flag}` {consequence}"),
+    })
 }
 
 /// Whether rpm runs in install, upgrade or freshen mode (`-i`, `-Uvh`, `--install`, …).
@@ -203,6 +225,12 @@ mod tests {
         assert_eq!(lint(&RULE, src), vec![5]);
         let src = "FROM a\nRUN apt-get update \\\n && apt-get install -y \\\n      --allow-unauthenticated x\n";
         assert_eq!(lint(&RULE, src), vec![4]);
+    }
+
+    #[test]
+    fn each_tool_once_per_line() {
+        let src = "FROM a\nRUN apk add --allow-untrusted x.apk && rpm -i --nosignature y.rpm\n";
+        assert_eq!(lint(&RULE, src), vec![2, 2]);
     }
 
     #[test]

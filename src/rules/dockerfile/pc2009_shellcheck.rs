@@ -94,14 +94,13 @@ fn check_with(ctx: &DockerfileContext<'_>, out: &mut Diagnostics, program: &str)
     match shellcheck::run(program, &texts, &settings) {
         Ok(comments) => report(&scripts, &comments, out),
         Err(RunError::NotInstalled(_)) => out.note(format!(
-            "ShellCheck is not installed (`{program}` is not on PATH), so rule {} `{}` checked \
-             no RUN script; install it (`apt-get install shellcheck`, `brew install \
-             shellcheck`) or disable the rule",
-            RULE.id, RULE.name
+            "ShellCheck is not installed (`{program}` is not on PATH), so no RUN script was \
+             checked; install it (`apt-get install shellcheck`, `brew install shellcheck`) or \
+             disable the rule"
         )),
         Err(e) => out.note(format!(
-            "rule {} `{}` could not check the RUN scripts of {}: {e}",
-            RULE.id, RULE.name, facts.path
+            "the RUN scripts of {} were not checked: {e}",
+            facts.path
         )),
     }
 }
@@ -113,9 +112,7 @@ fn settings(options: &RuleOptions, out: &mut Diagnostics) -> Settings {
         Some(level) if LEVELS.contains(&level) => level,
         Some(level) => {
             out.note(format!(
-                "rule {} `{}`: unknown level `{level}`; expected one of {}; using `warning`",
-                RULE.id,
-                RULE.name,
+                "unknown level `{level}`; expected one of {}; using `warning`",
                 LEVELS.join(", ")
             ));
             "warning"
@@ -131,9 +128,7 @@ fn settings(options: &RuleOptions, out: &mut Diagnostics) -> Settings {
             exclude.push(format!("SC{digits}"));
         } else {
             out.note(format!(
-                "rule {} `{}`: `{code}` in `exclude` is not a ShellCheck code (like `SC2086`); \
-                 it was ignored",
-                RULE.id, RULE.name
+                "`{code}` in `exclude` is not a ShellCheck code (like `SC2086`); it was ignored"
             ));
         }
     }
@@ -664,6 +659,17 @@ mod tests {
             out.notes()
         );
         assert_eq!(out.0.len(), 1);
+        let opts = options(&[("exclude", OptionValue::List(vec!["SC-1".into()]))]);
+        let mut out = Diagnostics::default();
+        let ctx = DockerfileContext {
+            facts: &facts,
+            options: &opts,
+        };
+        check(&ctx, &mut out);
+        assert_eq!(
+            out.notes(),
+            ["`SC-1` in `exclude` is not a ShellCheck code (like `SC2086`); it was ignored"]
+        );
     }
 
     #[test]
