@@ -481,9 +481,12 @@ fn is_pinned_url(url: &str) -> bool {
 }
 
 fn is_url(word: &str) -> bool {
-    ["http://", "https://", "ftp://"]
-        .iter()
-        .any(|p| word.len() > p.len() && word[..p.len()].eq_ignore_ascii_case(p))
+    ["http://", "https://", "ftp://"].iter().any(|p| {
+        word.len() > p.len()
+            && word
+                .get(..p.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(p))
+    })
 }
 
 /// The last path segment of a URL, without query or fragment.
@@ -598,6 +601,14 @@ mod tests {
                  checksum or signature before running it (e.g. `sha256sum -c`, `gpg --verify`)"
             ]
         );
+    }
+
+    #[test]
+    fn urls_with_multibyte_characters_do_not_panic() {
+        // Byte 6 is inside `é`: slicing there would panic.
+        assert!(!is_url("ftp:/é/x.sh"));
+        assert!(is_url("https://é.example/x.sh"));
+        assert_eq!(url_file_name("https://x/é.sh?x=1"), "é.sh");
     }
 
     #[test]
