@@ -42,7 +42,9 @@ pub enum BaselineError {
 pub struct Baseline {
     /// The path as given, for notes.
     shown: String,
-    counts: HashMap<String, usize>,
+    /// Fingerprint → how often it occurs, and the target it is in (fingerprints hash the
+    /// target, so each has one).
+    counts: HashMap<String, (usize, Option<String>)>,
     total: usize,
 }
 
@@ -89,7 +91,12 @@ impl Baseline {
                 .and_then(Value::as_str)
                 .filter(|f| !f.is_empty())
                 .ok_or_else(|| shape(&format!("finding {} has no `fingerprint`", index + 1)))?;
-            *baseline.counts.entry(fingerprint.to_string()).or_default() += 1;
+            let target = finding.get("target").and_then(Value::as_str);
+            let entry = baseline
+                .counts
+                .entry(fingerprint.to_string())
+                .or_insert((0, target.map(str::to_string)));
+            entry.0 += 1;
             baseline.total += 1;
         }
         Ok(baseline)
@@ -105,19 +112,25 @@ impl Baseline {
     }
 
     /// Removes the findings the baseline accepts, each baseline entry absorbing one
-    /// finding, and returns the notes that say what happened.
-    pub fn apply(&self, findings: &mut Vec<Finding>) -> Vec<Note> {
+    /// finding, and returns the notes that say what happened. `checked` are the targets
+    /// this run checked: only their baseline entries can be found stale (a `--shard` or a
+    /// narrower target list leaves the others alone).
+    pub fn apply(&self, findings: &mut Vec<Finding>, checked: &[String]) -> Vec<Note> {
         let mut left = self.counts.clone();
         let before = findings.len();
         findings.retain(|finding| match left.get_mut(&finding.fingerprint) {
-            Some(n) if *n > 0 => {
+            Some((n, _)) if *n > 0 => {
                 *n -= 1;
                 false
             }
             _ => true,
         });
         let matched = before - findings.len();
-        let stale: usize = left.values().sum();
+        let stale: usize = left
+            .values()
+            .filter(|(_, target)| target.as_ref().is_none_or(|t| checked.contains(t)))
+            .map(|(n, _)| n)
+            .sum();
         let mut notes = vec![Note::new(format!(
             "{} the baseline {} and {} not reported",
             plural(matched, "finding matched", "findings matched"),
@@ -162,7 +175,7 @@ mod tests {
     fn report(fingerprints: &[&str]) -> String {
         let findings: Vec<Value> = fingerprints
             .iter()
-            .map(|f| serde_json::json!({"rule_id": "PC1002", "fingerprint": f}))
+            .map(|f| serde_json::json!({"rule_id": "PC1002", "target": "Dockerfile", "fingerprint": f}))
             .collect();
         serde_json::json!({"tool": {"name": "portcullis"}, "findings": findings}).to_string()
     }
@@ -173,7 +186,7 @@ mod tests {
         assert_eq!(baseline.len(), 3);
         let mut findings = vec![finding("a"), finding("b"), finding("b"), finding("b")];
         findings.push(finding("new"));
-        let notes = baseline.apply(&mut findings);
+        let notes = baseline.apply(&mut findings, &["Dockerfile".to_string()]);
         let left: Vec<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
         assert_eq!(left, ["b", "new"], "the third `b` is new");
         assert_eq!(notes.len(), 1);
@@ -187,7 +200,7 @@ mod tests {
     fn stale_entries_are_counted() {
         let baseline = Baseline::parse(&report(&["a", "gone"]), "b.json").unwrap();
         let mut findings = vec![finding("a")];
-        let notes = baseline.apply(&mut findings);
+        let notes = baseline.apply(&mut findings, &["Dockerfile".to_string()]);
         assert!(findings.is_empty());
         assert_eq!(
             notes[0].message,
@@ -200,11 +213,19 @@ mod tests {
     }
 
     #[test]
+    fn entries_of_targets_not_checked_are_not_stale() {
+        let baseline = Baseline::parse(&report(&["a", "gone"]), "b.json").unwrap();
+        let mut findings = vec![finding("a")];
+        let notes = baseline.apply(&mut findings, &["other/Dockerfile".to_string()]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+
+    #[test]
     fn an_empty_report_is_a_valid_baseline() {
         let baseline = Baseline::parse(&report(&[]), "b.json").unwrap();
         assert!(baseline.is_empty());
         let mut findings = vec![finding("a")];
-        baseline.apply(&mut findings);
+        baseline.apply(&mut findings, &[]);
         assert_eq!(findings.len(), 1);
     }
 

@@ -207,7 +207,7 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
         )));
     }
     if let Some(baseline) = &baseline {
-        let notes = baseline.apply(&mut outcome.findings);
+        let notes = baseline.apply(&mut outcome.findings, &outcome.targets);
         outcome.notes.extend(notes);
     }
 

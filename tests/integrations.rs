@@ -1324,6 +1324,32 @@ fn shards_cover_every_target_exactly_once() {
 }
 
 #[test]
+fn a_shard_with_a_baseline_leaves_other_shards_entries_alone() {
+    let p = seven_services();
+    assert_eq!(
+        p.run(&["check", "--format", "json", "-o", "base.json"])
+            .code,
+        1
+    );
+    let run = p.run(&[
+        "check",
+        "--format",
+        "json",
+        "--baseline",
+        "base.json",
+        "--shard",
+        "1/3",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let notes = run.json()["notes"].to_string();
+    assert!(notes.contains("matched the baseline"), "{notes}");
+    assert!(
+        !notes.contains("no longer occur"),
+        "not stale, just elsewhere: {notes}"
+    );
+}
+
+#[test]
 fn merged_shard_reports_equal_the_unsharded_report() {
     let p = seven_services();
     let full_json = p.run(&["check", "--format", "json"]).json();
