@@ -720,6 +720,8 @@ fn action_can_only_install_for_later_steps() {
 /// `portcullis`, and the checksum written.
 fn make_release(dir: &Path, version: &str, target: &str, binary: &Path, checksum: Option<&str>) {
     use sha2::{Digest, Sha256};
+    // The install scripts fetch releases with curl (here from file:// URLs).
+    require_tool("curl", "apt-get install curl");
     let stage = dir.join("stage").join(format!("portcullis-{version}"));
     std::fs::create_dir_all(&stage).expect("mkdir");
     std::fs::copy(binary, stage.join("portcullis")).expect("copy");
