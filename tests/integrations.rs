@@ -713,6 +713,24 @@ fn action_can_only_install_for_later_steps() {
     );
 }
 
+#[test]
+fn action_says_why_it_failed_closed() {
+    // /proc/self/mem is a file that cannot be read: exit 3, with nothing else wrong.
+    let p = Project::new().file("Dockerfile", GOOD);
+    let run = FakeRunner::new().run(p.path(), &[("targets", "Dockerfile /proc/self/mem")]);
+    assert_eq!(run.code, 3, "{run:#?}");
+    assert_eq!(run.output("exit-code"), "3");
+    assert!(
+        p.path().join("portcullis.sarif").is_file(),
+        "the gate ran: SARIF is there"
+    );
+    assert!(
+        run.summary.starts_with("**portcullis could not evaluate"),
+        "{}",
+        run.summary
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Installing from a release: checksum verified, cargo as the fallback.
 

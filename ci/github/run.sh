@@ -63,6 +63,11 @@ fi
 
 if [ "${INPUT_SUMMARY:-true}" = true ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
     if [ -f "$summary" ]; then
+        if [ "$code" = 3 ]; then
+            # The report may show no failing finding: say why the gate failed anyway.
+            printf '**portcullis could not evaluate everything the policy requires (exit code 3), so the gate failed closed; the step log says what.**\n\n' \
+                >>"$GITHUB_STEP_SUMMARY"
+        fi
         cat "$summary" >>"$GITHUB_STEP_SUMMARY"
     else
         printf '### portcullis: could not run\n\nExit code %s: a usage or configuration error; the step log says what was wrong.\n' \
