@@ -18,6 +18,9 @@ pub struct Dockerfile {
     /// Build stages, in order; each points into `instructions`.
     pub stages: Vec<Stage>,
     pub errors: Vec<ParseError>,
+    /// The shell scripts of RUN instructions, read once on first use and shared by every rule
+    /// (see [`super::shell::run_scripts`]); one entry per instruction.
+    pub(crate) scripts: std::sync::OnceLock<Vec<Option<super::shell::Script>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

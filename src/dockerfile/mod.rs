@@ -57,6 +57,12 @@ pub struct DockerfileFacts {
     pub build_args: BTreeMap<String, String>,
     /// Every image the file uses, in file order.
     pub images: Vec<ImageUse>,
+    /// The commands of every RUN as the package-manager and shell rules read them (wrappers
+    /// removed, `sh -c` scripts opened, script variables expanded), derived once on first use.
+    /// Byte offset where each line of the source starts.
+    line_starts: Vec<usize>,
+    pub(crate) run_commands:
+        std::sync::OnceLock<Vec<crate::rules::dockerfile::package_managers::RunCommands>>,
 }
 
 impl DockerfileFacts {
@@ -69,16 +75,36 @@ impl DockerfileFacts {
             file,
             build_args: build_args.clone(),
             images,
+            line_starts: std::iter::once(0)
+                .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+            run_commands: std::sync::OnceLock::new(),
         }
     }
 
-    /// The text of a 1-based line (without its line ending), or "" past the end.
+    /// The text of a 1-based line (without its line ending), or "" past the end. Constant
+    /// time: rules ask for lines often.
     pub fn line_text(&self, line: usize) -> &str {
-        self.file
-            .source
-            .lines()
-            .nth(line.saturating_sub(1))
-            .unwrap_or("")
-            .trim_end_matches('\r')
+        let source = &self.file.source;
+        let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(source.len(), |&next| next - 1);
+        source.get(start..end).unwrap_or("").trim_end_matches('\r')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_text_is_each_line_without_its_ending() {
+        let facts = DockerfileFacts::gather("D", "FROM a\r\nRUN x\n\nUSER b", &BTreeMap::new());
+        let lines: Vec<&str> = (0..=6).map(|n| facts.line_text(n)).collect();
+        assert_eq!(lines, vec!["", "FROM a", "RUN x", "", "USER b", "", ""]);
     }
 }

@@ -188,7 +188,7 @@ pub struct RunScript<'a> {
     pub run: &'a Instruction,
     /// Whether this is an `ONBUILD` trigger: it runs when another image is built `FROM` this one.
     pub onbuild: bool,
-    pub script: Script,
+    pub script: &'a Script,
 }
 
 impl RunScript<'_> {
@@ -216,25 +216,41 @@ impl RunScript<'_> {
 /// form always, shell form (with its heredoc scripts) only when the SHELL in effect is a POSIX
 /// shell.
 pub fn run_scripts(file: &Dockerfile) -> Vec<RunScript<'_>> {
+    // Every rule reading RUN commands asks for these: read each script once per file.
+    let scripts = file.scripts.get_or_init(|| {
+        file.instructions
+            .iter()
+            .enumerate()
+            .map(|(index, inst)| {
+                let run = match &inst.args {
+                    Args::Onbuild(inner) => inner.as_ref(),
+                    _ => inst,
+                };
+                let Args::Run(command) = &run.args else {
+                    return None;
+                };
+                if matches!(command, Command::Shell(_)) && !is_posix_shell(&shell_at(file, index)) {
+                    return None;
+                }
+                Some(command_script(command, run))
+            })
+            .collect()
+    });
     file.instructions
         .iter()
+        .zip(scripts)
         .enumerate()
-        .filter_map(|(index, inst)| {
+        .filter_map(|(index, (inst, script))| {
+            let script = script.as_ref()?;
             let (run, onbuild) = match &inst.args {
                 Args::Onbuild(inner) => (inner.as_ref(), true),
                 _ => (inst, false),
             };
-            let Args::Run(command) = &run.args else {
-                return None;
-            };
-            if matches!(command, Command::Shell(_)) && !is_posix_shell(&shell_at(file, index)) {
-                return None;
-            }
             Some(RunScript {
                 index,
                 run,
                 onbuild,
-                script: command_script(command, run),
+                script,
             })
         })
         .collect()

@@ -37,7 +37,7 @@ crate::declare_rule! {
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let facts = ctx.facts;
     for run in runs(facts) {
-        for command in &run.commands {
+        for command in run.commands {
             let wrappers = command
                 .raw
                 .words

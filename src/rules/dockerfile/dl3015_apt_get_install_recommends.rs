@@ -59,7 +59,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         if !run.reaches_image(facts, PACKAGE_PATHS) || configured_off(facts, &run) {
             continue;
         }
-        for command in &run.commands {
+        for command in run.commands {
             let Some((args, "install")) = apt_command(command) else {
                 continue;
             };

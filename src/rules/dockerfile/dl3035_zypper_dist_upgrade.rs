@@ -35,7 +35,7 @@ crate::declare_rule! {
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let facts = ctx.facts;
     for run in runs(facts) {
-        for command in &run.commands {
+        for command in run.commands {
             let Some(zypper) = Invocation::read(command, ZYPPER) else {
                 continue;
             };

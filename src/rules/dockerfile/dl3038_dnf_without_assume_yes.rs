@@ -37,7 +37,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let facts = ctx.facts;
     let prompting: Vec<&str> = DNF.iter().copied().filter(|p| *p != "microdnf").collect();
     for run in runs(facts) {
-        for command in &run.commands {
+        for command in run.commands {
             let Some(dnf) = Invocation::read(command, &prompting) else {
                 continue;
             };

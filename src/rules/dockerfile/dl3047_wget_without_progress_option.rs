@@ -66,7 +66,7 @@ crate::declare_rule! {
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let facts = ctx.facts;
     for run in runs(facts) {
-        for command in &run.commands {
+        for command in run.commands {
             if !command.cmd.is("wget") || command.cmd.has_arg("-nv") {
                 continue;
             }

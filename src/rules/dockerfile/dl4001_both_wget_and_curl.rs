@@ -38,7 +38,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     for stage in &facts.file.stages {
         let mut first: [Option<usize>; 2] = [None, None];
         for run in runs.iter().filter(|r| r.stage == stage.index && !r.onbuild) {
-            for command in &run.commands {
+            for command in run.commands {
                 let tool = match command.cmd.program_name() {
                     Some("wget") => 0,
                     Some("curl") => 1,

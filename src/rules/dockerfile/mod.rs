@@ -2,8 +2,6 @@
 
 use super::Rule;
 
-#[cfg(test)]
-pub(crate) mod testing;
 mod dl3016_npm_install_unpinned;
 mod dl3018_apk_add_unpinned;
 mod dl3019_apk_add_with_cache;
@@ -18,8 +16,10 @@ mod dl3054_invalid_spdx_label;
 mod dl3055_invalid_git_hash_label;
 mod dl3056_invalid_semver_label;
 mod dl3058_invalid_email_label;
-mod package_managers;
+pub(crate) mod package_managers;
 mod rpm_package_managers;
+#[cfg(test)]
+pub(crate) mod testing;
 pub(crate) mod util;
 
 mod dl1001_inline_ignore_pragma;

@@ -55,9 +55,20 @@ pub struct Run<'a> {
     pub inst: &'a Instruction,
     pub onbuild: bool,
     /// Every command in order, wrappers removed.
-    pub commands: Vec<Command>,
+    pub commands: &'a [Command],
     /// Shell variables the script assigns (`PKGS="curl git"; apt-get install $PKGS`), with
     /// their values expanded; `None` when a value cannot be known (`V=$(cat f)`).
+    shell_vars: &'a BTreeMap<String, Option<String>>,
+}
+
+/// What [`runs`] derives from one RUN, computed once per Dockerfile and kept in
+/// [`DockerfileFacts`]: some thirty rules read it, and reading scripts is the costly part.
+#[derive(Debug, Clone)]
+pub struct RunCommands {
+    index: usize,
+    stage: usize,
+    onbuild: bool,
+    commands: Vec<Command>,
     shell_vars: BTreeMap<String, Option<String>>,
 }
 
@@ -159,24 +170,53 @@ impl Run<'_> {
 /// Every RUN of every stage (`ONBUILD RUN` triggers included) with the commands it runs, as
 /// [`run_scripts`] reads them: shell-form RUNs under a non-POSIX `SHELL` are skipped.
 pub fn runs(facts: &DockerfileFacts) -> Vec<Run<'_>> {
+    let derived = facts.run_commands.get_or_init(|| derive_runs(facts));
+    derived
+        .iter()
+        .filter_map(|d| {
+            let inst = facts.file.instructions.get(d.index)?;
+            let inst = match &inst.args {
+                Args::Onbuild(inner) => inner.as_ref(),
+                _ => inst,
+            };
+            Some(Run {
+                index: d.index,
+                stage: d.stage,
+                inst,
+                onbuild: d.onbuild,
+                commands: &d.commands,
+                shell_vars: &d.shell_vars,
+            })
+        })
+        .collect()
+}
+
+fn derive_runs(facts: &DockerfileFacts) -> Vec<RunCommands> {
+    let no_vars = BTreeMap::new();
     run_scripts(&facts.file)
         .into_iter()
         .filter_map(|script| {
             let stage = stage_of(facts, script.index)?;
             let mut commands = Vec::new();
-            for raw in script.script.commands {
+            for raw in script.script.commands.iter().cloned() {
                 push_command(raw, 0, &mut commands);
             }
-            let mut run = Run {
+            let run = Run {
                 index: script.index,
                 stage,
                 inst: script.run,
                 onbuild: script.onbuild,
-                commands,
-                shell_vars: BTreeMap::new(),
+                commands: &commands,
+                shell_vars: &no_vars,
             };
-            run.shell_vars = shell_variables(facts, &run);
-            Some(run)
+            let shell_vars = shell_variables(facts, &run);
+            Some(RunCommands {
+                index: script.index,
+                stage,
+                onbuild: script.onbuild,
+                commands,
+                shell_vars,
+            })
         })
         .collect()
 }
@@ -211,9 +251,10 @@ fn shell_variables(facts: &DockerfileFacts, run: &Run<'_>) -> BTreeMap<String, O
                 continue;
             };
             for (name, value) in assignments {
+                let snapshot = vars.clone();
                 let partial = Run {
-                    shell_vars: vars.clone(),
-                    commands: Vec::new(),
+                    shell_vars: &snapshot,
+                    commands: &[],
                     ..*run
                 };
                 let known = !value.contains("$(") && !value.contains('`');

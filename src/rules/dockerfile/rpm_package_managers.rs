@@ -418,7 +418,7 @@ pub fn report_unpinned_installs(
 ) {
     let facts = ctx.facts;
     for run in runs(facts) {
-        for command in &run.commands {
+        for command in run.commands {
             let Some(invocation) = Invocation::read(command, programs) else {
                 continue;
             };
