@@ -33,7 +33,7 @@ impl Pragma {
 pub fn pragmas(file: &Dockerfile) -> Vec<Pragma> {
     file.comments
         .iter()
-        .filter_map(|c| parse(c))
+        .filter_map(parse)
         .map(|mut p| {
             if !p.global {
                 p.applies_to = file

@@ -86,7 +86,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
                 }
             }
             let found = password_option(&unwrapped)
-                .or_else(|| password_on_stdin(&run.script, command, &unwrapped))
+                .or_else(|| password_on_stdin(run.script, command, &unwrapped))
                 .or_else(|| secret_config(&unwrapped));
             if let Some(found) = found {
                 hits.add(

@@ -56,7 +56,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     for run in run_scripts(&facts.file) {
         for command in &run.script.commands {
             let unwrapped = command.unwrapped();
-            if let Some(message) = sets_password(&run.script, command, &unwrapped) {
+            if let Some(message) = sets_password(run.script, command, &unwrapped) {
                 let needle = unwrapped.program().unwrap_or("");
                 hits.add(
                     command_span(facts, &run, command, needle),
