@@ -219,6 +219,7 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
         notes: &outcome.notes,
         targets: &outcome.targets,
         rules: &outcome.rules,
+        unevaluated: &outcome.unevaluated,
     };
     let color = match args.color.as_str() {
         "always" => true,

@@ -182,6 +182,7 @@ fn merge_json(reports: Vec<(&str, Value)>) -> Result<Value, MergeError> {
     let mut findings = Vec::new();
     let mut seen_findings = HashSet::new();
     let mut notes = Vec::new();
+    let mut unevaluated: Vec<Value> = Vec::new();
     let mut seen_notes = HashSet::new();
     let mut tool = Value::Null;
     for (name, report) in &reports {
@@ -227,6 +228,14 @@ fn merge_json(reports: Vec<(&str, Value)>) -> Result<Value, MergeError> {
         if let Some(report_notes) = report.get("notes").and_then(Value::as_array) {
             extend_unique(&mut notes, &mut seen_notes, report_notes);
         }
+        // A shard that could not evaluate something failed closed; so does the merge.
+        if let Some(items) = report.get("unevaluated").and_then(Value::as_array) {
+            for item in items {
+                if !unevaluated.contains(item) {
+                    unevaluated.push(item.clone());
+                }
+            }
+        }
     }
     let Some((_, fail_on, fail_on_text)) = fail_on else {
         return Err(MergeError::NoInput);
@@ -241,15 +250,17 @@ fn merge_json(reports: Vec<(&str, Value)>) -> Result<Value, MergeError> {
             .count();
         summary.insert(severity.as_str().into(), count.into());
     }
-    let passed = !findings
-        .iter()
-        .any(|f| severity_of(f).is_ok_and(|s| s >= fail_on));
+    let passed = unevaluated.is_empty()
+        && !findings
+            .iter()
+            .any(|f| severity_of(f).is_ok_and(|s| s >= fail_on));
 
     let mut out = Map::new();
     out.insert("tool".into(), tool);
     out.insert("policy".into(), policies.join(", ").into());
     out.insert("fail_on".into(), fail_on_text.into());
     out.insert("passed".into(), passed.into());
+    out.insert("unevaluated".into(), unevaluated.into());
     out.insert("summary".into(), summary.into());
     out.insert("findings".into(), findings.into());
     out.insert("notes".into(), notes.into());
@@ -509,7 +520,16 @@ mod tests {
             .collect();
         assert_eq!(
             keys,
-            ["tool", "policy", "fail_on", "passed", "summary", "findings", "notes"]
+            [
+                "tool",
+                "policy",
+                "fail_on",
+                "passed",
+                "unevaluated",
+                "summary",
+                "findings",
+                "notes"
+            ]
         );
         let order: Vec<(&str, u64)> = out["findings"]
             .as_array()

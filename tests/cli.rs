@@ -64,6 +64,14 @@ fn exit_3_when_a_target_cannot_be_read() {
     let run = Project::new().run(&["check", "/proc/self/mem", "--format", "json"]);
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stderr.contains("could not evaluate"), "{run:?}");
+    // Every view agrees with the exit code: a consumer reading the report must not pass it.
+    let json = run.json();
+    assert_eq!(json["passed"], false, "{json}");
+    assert_eq!(
+        json["unevaluated"].as_array().map(Vec::len),
+        Some(1),
+        "{json}"
+    );
 }
 
 #[test]

@@ -169,6 +169,7 @@ fn render_sarif(findings: &[Finding], notes: &[Note]) -> String {
         notes,
         targets: &targets,
         rules: &rules,
+        unevaluated: &[],
     };
     render(&report, Format::Sarif, false)
 }

@@ -165,6 +165,7 @@ impl ReportData {
             notes: &self.notes,
             targets: &self.targets,
             rules: &self.rules,
+            unevaluated: &[],
         }
     }
 }

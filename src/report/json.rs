@@ -30,6 +30,8 @@ struct JsonReport<'a> {
     policy: &'a str,
     fail_on: Severity,
     passed: bool,
+    /// What could not be evaluated, with the reason (the run exits 3).
+    unevaluated: &'a [String],
     summary: Summary,
     findings: Vec<JsonFinding<'a>>,
     notes: Vec<JsonNote<'a>>,
@@ -105,6 +107,7 @@ pub(super) fn render(report: &Report<'_>) -> String {
         policy: &report.policy,
         fail_on: report.fail_on,
         passed: report.passed(),
+        unevaluated: report.unevaluated,
         summary: Summary {
             critical: count(Severity::Critical),
             high: count(Severity::High),
@@ -161,7 +164,16 @@ mod tests {
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["tool", "policy", "fail_on", "passed", "summary", "findings", "notes"]
+            [
+                "tool",
+                "policy",
+                "fail_on",
+                "passed",
+                "unevaluated",
+                "summary",
+                "findings",
+                "notes"
+            ]
         );
         assert_eq!(v["tool"]["name"], "portcullis");
         assert_eq!(v["tool"]["version"], "0.1.0");

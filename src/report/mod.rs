@@ -44,6 +44,9 @@ pub struct Report<'a> {
     pub targets: &'a [String],
     /// The rules that were enabled, with the severity the policy gave them.
     pub rules: &'a [EnabledRule],
+    /// What could not be evaluated (an unreadable file, an image that could not be fetched),
+    /// with the reason. Any entry means the gate did not pass: it fails closed.
+    pub unevaluated: &'a [String],
 }
 
 /// A rule as the policy enabled it. The policy may change a rule's severity; SARIF rule
@@ -90,7 +93,7 @@ impl Note {
 impl Report<'_> {
     /// Whether the gate passes: no finding at or above [`Report::fail_on`].
     pub fn passed(&self) -> bool {
-        self.failing_count() == 0
+        self.failing_count() == 0 && self.unevaluated.is_empty()
     }
 
     /// How many findings are at or above [`Report::fail_on`].

@@ -478,7 +478,7 @@ pub(super) fn render(report: &Report<'_>) -> String {
                 },
             },
             invocations: [Invocation {
-                execution_successful: true,
+                execution_successful: report.unevaluated.is_empty(),
                 tool_execution_notifications: notifications,
             }],
             original_uri_base_ids: BTreeMap::from([(

@@ -112,7 +112,16 @@ fn summary(report: &Report<'_>, style: &Style) -> String {
             by_severity.join(", ")
         )
     };
-    let verdict = if report.passed() {
+    let verdict = if !report.unevaluated.is_empty() {
+        style.paint(
+            "1;31",
+            &format!(
+                "failed closed: {} could not be evaluated ({})",
+                plural(report.unevaluated.len(), "target"),
+                report.unevaluated.join("; ")
+            ),
+        )
+    } else if report.passed() {
         style.paint("1;32", "passed")
     } else {
         style.paint(
