@@ -5,7 +5,7 @@ use crate::rules::dockerfile::util::{expand_at, onbuild_trigger};
 use crate::rules::{Check, Diagnostics, DockerfileContext};
 use regex::Regex;
 use std::collections::BTreeSet;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 crate::declare_rule! {
     /// TLS certificate verification turned off.
@@ -307,20 +307,44 @@ pub(super) fn takes_next_word(arg: &str, takes_value: &str) -> bool {
 
 /// A pattern found in configuration text that a RUN or a heredoc writes.
 pub(super) struct ConfigPattern {
-    pub regex: Regex,
+    source: &'static str,
+    /// Lower-case text every match contains: lines without it are not searched, and the
+    /// regex is compiled only once a line has it (compiling every pattern would cost each
+    /// process a few milliseconds, which matters when a hook runs once per file).
+    needle: &'static str,
+    regex: OnceLock<Regex>,
     pub key: &'static str,
     pub message: &'static str,
 }
 
-/// A [`ConfigPattern`] from a constant regex.
+impl ConfigPattern {
+    /// The first match in `text`; `lowered` is `text` in ASCII lower case.
+    pub fn find<'t>(&self, text: &'t str, lowered: &str) -> Option<regex::Match<'t>> {
+        if !lowered.contains(self.needle) {
+            return None;
+        }
+        self.regex
+            .get_or_init(|| {
+                // The patterns are constants, tested below.
+                Regex::new(self.source)
+                    .unwrap_or_else(|e| panic!("bad pattern {}: {e}", self.source))
+            })
+            .find(text)
+    }
+}
+
+/// A [`ConfigPattern`] from a constant regex and the lower-case text all its matches contain.
 pub(super) fn config_pattern(
-    regex: &str,
+    source: &'static str,
+    needle: &'static str,
     key: &'static str,
     message: &'static str,
 ) -> ConfigPattern {
+    debug_assert_eq!(needle, needle.to_ascii_lowercase());
     ConfigPattern {
-        // The patterns are constants, tested below.
-        regex: Regex::new(regex).unwrap_or_else(|e| panic!("bad pattern {regex}: {e}")),
+        source,
+        needle,
+        regex: OnceLock::new(),
         key,
         message,
     }
@@ -331,31 +355,37 @@ static INSECURE_CONFIG: LazyLock<Vec<ConfigPattern>> = LazyLock::new(|| {
         config_pattern(
             r"(?i)\bsslverify\s*=\s*(false|0|no|off)\b",
             "sslverify",
+            "sslverify",
             "`sslverify` off (git config, yum/dnf repository or `--setopt`) accepts any TLS \
              certificate",
         ),
         config_pattern(
             r"(?i)\bcheck_certificate\s*=\s*off\b",
+            "check_certificate",
             "wget",
             "wget's `check_certificate = off` accepts any TLS certificate",
         ),
         config_pattern(
             r"(?i)(^|[\s'\x22])(--insecure|-k|insecure)\b.*\.curlrc",
+            "curlrc",
             "curl",
             "`insecure` in `.curlrc` makes every curl accept any TLS certificate",
         ),
         config_pattern(
             r"(?i)(^|[\s'\x22])strict-ssl\s*=\s*false\b|--strict-ssl=false\b",
+            "strict-ssl",
             "npm",
             "npm's `strict-ssl=false` accepts any TLS certificate",
         ),
         config_pattern(
             r"(?i)(^|[\s'\x22])trusted[-_]host\s*=",
+            "trusted",
             "pip",
             "pip's `trusted-host` skips TLS verification for that host",
         ),
         config_pattern(
             r#"(?i)\bAcquire::https(::\S+?)?::Verify-(Peer|Host)\s*(=\s*|\s+)"?(false|no|0|off)\b"#,
+            "verify-",
             "apt",
             "apt's `Acquire::https::Verify-Peer`/`Verify-Host` off accepts any TLS certificate",
         ),
@@ -552,8 +582,9 @@ pub(super) fn config_matches<'p>(
 ) -> Vec<(usize, usize, usize, &'p ConfigPattern)> {
     let mut found = Vec::new();
     for (line, text) in config_lines(facts) {
+        let lowered = text.to_ascii_lowercase();
         for pattern in patterns {
-            if let Some(m) = pattern.regex.find(text) {
+            if let Some(m) = pattern.find(text, &lowered) {
                 let column = text[..m.start()].chars().count() + 1;
                 let end = text[..m.end()].chars().count() + 1;
                 found.push((line, column, end, pattern));

@@ -168,16 +168,19 @@ static UNSIGNED_CONFIG: LazyLock<Vec<ConfigPattern>> = LazyLock::new(|| {
         config_pattern(
             r"(?i)\bgpgcheck\s*=\s*(0|false|no|off)\b",
             "gpgcheck",
+            "gpgcheck",
             "`gpgcheck` off (yum/dnf repository or `--setopt`) installs packages whose GPG \
              signature is not checked",
         ),
         config_pattern(
             r"(?i)\[[^\]]*\btrusted\s*=\s*yes\b[^\]]*\]|^\s*Trusted:\s*yes\b",
             "trusted",
+            "trusted",
             "an apt source marked `trusted=yes` is used without checking its signature",
         ),
         config_pattern(
             r#"(?i)\b(APT::Get::AllowUnauthenticated|Acquire::AllowInsecureRepositories|Acquire::AllowDowngradeToInsecureRepositories)\s*(=\s*|\s+)"?(true|yes|1|on)\b"#,
+            "allow",
             "apt",
             "apt configured to accept unsigned repositories or packages",
         ),
