@@ -1,9 +1,7 @@
-use super::util::{final_image_stages, stage_body};
-use crate::dockerfile::expand::{expand, stage_scope, Scope};
-use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Unresolved};
-use crate::finding::{Severity, Span};
+use super::util::{final_image_stages, last_user, resolve_user, stage_body, UserInstruction};
+use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind};
+use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
-use std::collections::BTreeMap;
 
 crate::declare_rule! {
     /// The image runs as a user name instead of a numeric UID.
@@ -59,7 +57,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     if is_windows_image(facts, &chain) {
         return;
     }
-    let Ok(resolved) = resolve(facts, &chain, &user) else {
+    let Ok(resolved) = resolve_user(facts, &chain, &user) else {
         return;
     };
     let resolved = resolved.replace(['"', '\''], "");
@@ -100,73 +98,6 @@ fn set_in_note(facts: &DockerfileFacts, chain: &[usize], user: &UserInstruction)
         Some(name) => format!(", set in stage `{name}`"),
         None => format!(", set in stage {}", user.stage),
     }
-}
-
-/// A `USER` instruction of the final image's stage chain.
-struct UserInstruction {
-    stage: usize,
-    index: usize,
-    span: Span,
-    written: String,
-}
-
-/// The `USER` in effect at the end of the chain: the last one of the nearest stage that has
-/// one. `ONBUILD USER` is a trigger for other images and does not count.
-fn last_user(facts: &DockerfileFacts, chain: &[usize]) -> Option<UserInstruction> {
-    chain.iter().find_map(|&stage| {
-        stage_body(facts, stage)
-            .filter_map(|(index, inst)| match &inst.args {
-                Args::User(written) => Some(UserInstruction {
-                    stage,
-                    index,
-                    span: inst.span,
-                    written: written.clone(),
-                }),
-                _ => None,
-            })
-            .last()
-    })
-}
-
-/// Expands the `USER` argument: `ENV`s set so far in its stage and the stages it is built
-/// from (they persist in the image), then the stage's `ARG`s (which do not persist). An
-/// `ENV` wins over an `ARG` of the same name, as in BuildKit.
-fn resolve(
-    facts: &DockerfileFacts,
-    chain: &[usize],
-    user: &UserInstruction,
-) -> Result<String, Unresolved> {
-    let position = chain.iter().position(|&s| s == user.stage).unwrap_or(0);
-    let mut env: BTreeMap<String, Option<String>> = BTreeMap::new();
-    // From the root of the chain down to the stage that holds the USER.
-    for &stage in chain.get(position..).unwrap_or_default().iter().rev() {
-        let body = stage_body(facts, stage)
-            .take_while(|(index, _)| stage != user.stage || *index < user.index);
-        for (index, inst) in body {
-            let Args::Env(pairs) = &inst.args else {
-                continue;
-            };
-            let scope = stage_scope(&facts.file, stage, index, &facts.build_args);
-            for pair in pairs {
-                let value = expand_with(facts, &pair.value, &env, &scope).ok();
-                env.insert(pair.key.clone(), value);
-            }
-        }
-    }
-    let scope = stage_scope(&facts.file, user.stage, user.index, &facts.build_args);
-    expand_with(facts, &user.written, &env, &scope)
-}
-
-fn expand_with(
-    facts: &DockerfileFacts,
-    word: &str,
-    env: &BTreeMap<String, Option<String>>,
-    scope: &Scope,
-) -> Result<String, Unresolved> {
-    expand(word, facts.file.escape, &|name| match env.get(name) {
-        Some(value) => value.clone(),
-        None => scope.get(name).map(str::to_string),
-    })
 }
 
 /// Whether any stage of the chain builds a Windows image.

@@ -1,8 +1,7 @@
-use crate::dockerfile::expand::{expand, stage_scope, Scope};
-use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Stage, Unresolved};
+use super::util::{last_user, resolve_user, stage_chain, UserInstruction};
+use crate::dockerfile::{DockerfileFacts, ImageUseKind};
 use crate::finding::{Severity, Span};
 use crate::rules::{Check, Diagnostics, DockerfileContext, ImageContext};
-use std::collections::BTreeMap;
 
 crate::declare_rule! {
     /// Final stage or image runs as root.
@@ -62,7 +61,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let Some(final_stage) = file.stages.last() else {
         return;
     };
-    let chain = stage_chain(facts, final_stage);
+    let chain = stage_chain(facts, final_stage.index);
     let Some(user) = last_user(facts, &chain) else {
         if let Some(from) = file.instructions.get(final_stage.from) {
             out.push(from.span, no_user_message(facts, &chain));
@@ -71,7 +70,10 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     };
     let span = user.span;
     let inherited = inherited_note(facts, &user, final_stage.index);
-    match resolve_user(facts, &chain, &user) {
+    // Quotes are not part of a user name: `USER "root"` is root.
+    let resolved =
+        resolve_user(facts, &chain, &user).map(|u| u.replace(['"', '\''], "").trim().to_string());
+    match resolved {
         Err(unresolved) => out.push(
             span,
             format!(
@@ -135,124 +137,6 @@ fn inherited_note(facts: &DockerfileFacts, user: &UserInstruction, final_stage: 
     }
 }
 
-/// A `USER` instruction: which stage, which instruction, its argument as written.
-struct UserInstruction {
-    stage: usize,
-    instruction: usize,
-    span: Span,
-    written: String,
-}
-
-/// `stage` and the earlier stages it is built from, nearest first (`FROM build` → `build`).
-fn stage_chain(facts: &DockerfileFacts, stage: &Stage) -> Vec<usize> {
-    let global = crate::dockerfile::expand::global_scope(&facts.file, &facts.build_args);
-    let mut chain = vec![stage.index];
-    let mut current = stage;
-    while let Some(parent) = parent_stage(facts, current, &global) {
-        let Some(next) = facts.file.stages.get(parent) else {
-            break;
-        };
-        chain.push(parent);
-        current = next;
-    }
-    chain
-}
-
-/// The earlier stage `stage` is built `FROM`, matched as [`crate::dockerfile::expand`] tells
-/// images from stages (by name, case-insensitively, or by index). Always an earlier stage,
-/// so chains end.
-fn parent_stage(facts: &DockerfileFacts, stage: &Stage, global: &Scope) -> Option<usize> {
-    let from_image = facts
-        .images
-        .iter()
-        .any(|u| u.kind == ImageUseKind::From && u.stage == stage.index);
-    if from_image {
-        return None;
-    }
-    let Args::From { image, .. } = &facts.file.instructions.get(stage.from)?.args else {
-        return None;
-    };
-    let base = global
-        .expand(image, facts.file.escape)
-        .ok()?
-        .to_ascii_lowercase();
-    let earlier = facts.file.stages.get(..stage.index)?;
-    earlier
-        .iter()
-        .rev()
-        .find(|s| s.name.as_deref() == Some(base.as_str()))
-        .map(|s| s.index)
-        .or_else(|| base.parse::<usize>().ok().filter(|n| *n < stage.index))
-}
-
-/// The `USER` in effect at the end of the chain's first stage: the last one found walking
-/// the stages nearest first, each from its end.
-fn last_user(facts: &DockerfileFacts, chain: &[usize]) -> Option<UserInstruction> {
-    chain.iter().find_map(|&stage| {
-        let body = facts.file.stages.get(stage)?.body();
-        body.rev().find_map(|index| {
-            let instruction = facts.file.instructions.get(index)?;
-            match &instruction.args {
-                Args::User(written) => Some(UserInstruction {
-                    stage,
-                    instruction: index,
-                    span: instruction.span,
-                    written: written.clone(),
-                }),
-                _ => None,
-            }
-        })
-    })
-}
-
-/// Expands the USER argument as BuildKit would: stage ARGs and ENVs, plus ENVs inherited from
-/// parent stages (ENV persists into a stage's image; ARG does not). Quotes are removed.
-fn resolve_user(
-    facts: &DockerfileFacts,
-    chain: &[usize],
-    user: &UserInstruction,
-) -> Result<String, Unresolved> {
-    // The stages from the root of the chain down to the one holding the USER.
-    let position = chain.iter().position(|&s| s == user.stage).unwrap_or(0);
-    let mut env: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for &stage in chain[position..].iter().rev() {
-        let Some(body) = facts.file.stages.get(stage).map(Stage::body) else {
-            continue;
-        };
-        let end = if stage == user.stage {
-            user.instruction
-        } else {
-            body.end
-        };
-        for index in body.start..end {
-            let args = facts.file.instructions.get(index).map(|i| &i.args);
-            if let Some(Args::Env(pairs)) = args {
-                let scope = stage_scope(&facts.file, stage, index, &facts.build_args);
-                for pair in pairs {
-                    let value = expand_with(facts, &pair.value, &env, &scope).ok();
-                    env.insert(pair.key.clone(), value);
-                }
-            }
-        }
-    }
-    let scope = stage_scope(&facts.file, user.stage, user.instruction, &facts.build_args);
-    let expanded = expand_with(facts, &user.written, &env, &scope)?;
-    Ok(expanded.replace(['"', '\''], "").trim().to_string())
-}
-
-/// ENV (inherited or the stage's own) beats ARG of the same name, as Docker documents.
-fn expand_with(
-    facts: &DockerfileFacts,
-    word: &str,
-    env: &BTreeMap<String, Option<String>>,
-    scope: &Scope,
-) -> Result<String, Unresolved> {
-    expand(word, facts.file.escape, &|name| match env.get(name) {
-        Some(value) => value.clone(),
-        None => scope.get(name).map(str::to_string),
-    })
-}
-
 /// Whether a resolved `user[:group]` runs as root.
 fn is_root(user: &str) -> bool {
     let name = user.split_once(':').map_or(user, |(name, _)| name).trim();
@@ -283,6 +167,7 @@ fn no_user_message(facts: &DockerfileFacts, chain: &[usize]) -> String {
 mod tests {
     use super::*;
     use crate::rules::RuleOptions;
+    use std::collections::BTreeMap;
 
     fn findings_with(src: &str, build_args: &[(&str, &str)]) -> Vec<(usize, String)> {
         let build_args: BTreeMap<String, String> = build_args

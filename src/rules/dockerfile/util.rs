@@ -1,7 +1,7 @@
 //! Helpers shared by several Dockerfile rules: which stage an instruction is in, which stages
 //! end up in the built image, and variable expansion at a point of the file.
 
-use crate::dockerfile::expand::{global_scope, stage_scope, Scope};
+use crate::dockerfile::expand::{expand, global_scope, stage_scope, Scope};
 use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Instruction, Unresolved};
 use crate::finding::Span;
 use crate::rules::{DockerfileContext, OptionKind, OptionSpec};
@@ -233,6 +233,75 @@ pub fn check_typed_labels(
             format!("label `{key}` {problem}: {}", label.shown()),
         );
     }
+}
+
+/// A `USER` instruction of a stage chain: its stage, its index in the file, its argument.
+pub struct UserInstruction {
+    pub stage: usize,
+    pub index: usize,
+    pub span: Span,
+    pub written: String,
+}
+
+/// The `USER` in effect at the end of `chain` (nearest stage first, as [`stage_chain`] gives
+/// it): the last one of the nearest stage that has one. `ONBUILD USER` is a trigger for other
+/// images and does not count.
+pub fn last_user(facts: &DockerfileFacts, chain: &[usize]) -> Option<UserInstruction> {
+    chain.iter().find_map(|&stage| {
+        stage_body(facts, stage)
+            .filter_map(|(index, inst)| match &inst.args {
+                Args::User(written) => Some(UserInstruction {
+                    stage,
+                    index,
+                    span: inst.span,
+                    written: written.clone(),
+                }),
+                _ => None,
+            })
+            .last()
+    })
+}
+
+/// Expands a `USER` argument as BuildKit does: `ENV`s set so far in its stage and the stages
+/// it is built from (they persist in the image), then the stage's `ARG`s (which do not). An
+/// `ENV` wins over an `ARG` of the same name.
+pub fn resolve_user(
+    facts: &DockerfileFacts,
+    chain: &[usize],
+    user: &UserInstruction,
+) -> Result<String, Unresolved> {
+    let position = chain.iter().position(|&s| s == user.stage).unwrap_or(0);
+    let mut env: BTreeMap<String, Option<String>> = BTreeMap::new();
+    // From the root of the chain down to the stage that holds the USER.
+    for &stage in chain.get(position..).unwrap_or_default().iter().rev() {
+        let body = stage_body(facts, stage)
+            .take_while(|(index, _)| stage != user.stage || *index < user.index);
+        for (index, inst) in body {
+            let Args::Env(pairs) = &inst.args else {
+                continue;
+            };
+            let scope = stage_scope(&facts.file, stage, index, &facts.build_args);
+            for pair in pairs {
+                let value = expand_with_env(facts, &pair.value, &env, &scope).ok();
+                env.insert(pair.key.clone(), value);
+            }
+        }
+    }
+    let scope = stage_scope(&facts.file, user.stage, user.index, &facts.build_args);
+    expand_with_env(facts, &user.written, &env, &scope)
+}
+
+/// Expands `word`; an ENV value (inherited or the stage's own) beats an ARG of the same name.
+fn expand_with_env(
+    facts: &DockerfileFacts,
+    word: &str,
+    env: &BTreeMap<String, Option<String>>,
+    scope: &Scope,
+) -> Result<String, Unresolved> {
+    expand(word, facts.file.escape, &|name| match env.get(name) {
+        Some(value) => value.clone(),
+        None => scope.get(name).map(str::to_string),
+    })
 }
 
 #[cfg(test)]
