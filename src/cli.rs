@@ -66,6 +66,8 @@ pub struct MergeArgs {
 pub enum PolicyCommand {
     /// Check a policy file; report every error with file:line:column.
     Validate { file: PathBuf },
+    /// Print the policy equivalent to a hadolint configuration (`.hadolint.yaml`).
+    ImportHadolint { file: PathBuf },
     /// Print the effective policy (after `extends`) as YAML.
     Show {
         /// A policy file; default: the policy `check` would use here.

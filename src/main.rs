@@ -86,6 +86,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             ))?;
             Ok(PASSED)
         }
+        Command::Policy(PolicyCommand::ImportHadolint { file }) => {
+            let policy =
+                portcullis::policy::hadolint::import_hadolint(&file).map_err(Failure::usage)?;
+            print_out(&policy)?;
+            Ok(PASSED)
+        }
         Command::Policy(PolicyCommand::Show { file }) => {
             let policy = load_policy(file.as_deref())?;
             print_out(&policy.to_yaml())?;

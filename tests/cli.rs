@@ -424,3 +424,30 @@ fn rule_docs_match_the_registry() {
         "docs/rules.md is out of date: regenerate it with `portcullis rules --format docs > docs/rules.md`"
     );
 }
+
+#[test]
+fn import_hadolint_prints_a_policy_that_checks_like_the_hadolint_config() {
+    let p = Project::new()
+        .file(
+            ".hadolint.yaml",
+            "ignored: [DL3007]\nfailure-threshold: warning\n",
+        )
+        .file("Dockerfile", "FROM nginx:latest\nUSER app\n");
+    let imported = p.run(&["policy", "import-hadolint", ".hadolint.yaml"]);
+    assert_eq!(imported.code, 0, "{imported:?}");
+    let p = p.file("imported.yaml", &imported.stdout);
+    let run = p.run(&["check", "--format", "json", "--policy", "imported.yaml"]);
+    assert!(
+        !run.rule_ids().contains(&"PC1002".to_string()),
+        "DL3007 was ignored: {run:?}"
+    );
+    assert_eq!(run.json()["fail_on"], "medium");
+    let bad = p
+        .file(
+            "bad.yaml",
+            "ignored: DL3007\nfailure-threshold: sometimes\n",
+        )
+        .run(&["policy", "import-hadolint", "bad.yaml"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("bad.yaml:2:20"), "{bad:?}");
+}

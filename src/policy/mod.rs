@@ -55,6 +55,7 @@ pub mod date;
 pub mod error;
 pub mod exception;
 pub mod glob;
+pub mod hadolint;
 mod load;
 mod raw;
 mod show;
