@@ -20,6 +20,8 @@
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Client, RequestBuilder, StatusCode};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use std::collections::HashMap;
 use std::error::Error as _;
 use std::hash::Hash;
@@ -866,7 +868,7 @@ impl Scrubber {
 
 fn build_client(
     options: &FetchOptions,
-    certificates: &[reqwest::Certificate],
+    certificates: &[CertificateDer<'static>],
     accept_invalid_certificates: bool,
 ) -> Result<Client, ImageError> {
     let redirects = reqwest::redirect::Policy::custom(|attempt| {
@@ -880,31 +882,114 @@ fn build_client(
             attempt.follow()
         }
     });
-    let mut builder = Client::builder()
+    let builder = Client::builder()
         .user_agent(USER_AGENT)
         .timeout(options.timeout)
         .connect_timeout(options.connect_timeout.min(options.timeout))
         .redirect(redirects)
         .pool_max_idle_per_host(options.max_concurrency.max(1))
-        .tls_certs_merge(certificates.iter().cloned());
-    if accept_invalid_certificates {
-        builder = builder.tls_danger_accept_invalid_certs(true);
-    }
+        .tls_backend_preconfigured(tls_config(certificates, accept_invalid_certificates)?);
     builder
         .build()
         .map_err(|e| ImageError::Setup(format!("cannot set up the HTTP client: {e}")))
 }
 
-fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, ImageError> {
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, ImageError> {
     let fail =
         |detail: String| ImageError::Setup(format!("--ca-file {}: {detail}", path.display()));
     let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let certificates =
-        reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(e.to_string()))?;
     if certificates.is_empty() {
         return Err(fail("no PEM certificates in it".into()));
     }
     Ok(certificates)
+}
+
+/// The TLS configuration: the system's roots plus `--ca-file`, checked by the platform
+/// verifier; or, for registries listed as insecure, no certificate check at all.
+///
+/// TLS runs on *ring* rather than reqwest's default aws-lc: aws-lc seeds its random
+/// generator from CPU jitter on the first handshake, some 40 ms per process, which a gate
+/// run once per CI job or per image list pays for nothing.
+fn tls_config(
+    extra_roots: &[CertificateDer<'static>],
+    accept_invalid_certificates: bool,
+) -> Result<rustls::ClientConfig, ImageError> {
+    let setup = |e: rustls::Error| ImageError::Setup(format!("cannot set up TLS: {e}"));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> =
+        if accept_invalid_certificates {
+            Arc::new(AcceptAnyCertificate(provider.clone()))
+        } else {
+            Arc::new(
+                rustls_platform_verifier::Verifier::new_with_extra_roots(
+                    extra_roots.iter().cloned(),
+                    provider.clone(),
+                )
+                .map_err(setup)?,
+            )
+        };
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(setup)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Accepts any server certificate: only for registries the user listed with
+/// `--insecure-registry`, as Docker does. Handshake signatures are still checked, so the
+/// connection is at least to whoever holds the presented key.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// The TLS error in a cause, looking inside (nested) `io::Error`s, whose `source` skips their
