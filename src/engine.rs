@@ -439,13 +439,10 @@ fn silenced(pragmas: &[Pragma], rule: &Rule, message: &str, line: usize) -> bool
     pragmas.iter().any(|p| {
         p.covers(line)
             && p.keys.iter().any(|k| {
-                rule.answers_to(k) || (is_shellcheck_code(k) && message.starts_with(k.as_str()))
+                rule.answers_to(k)
+                    || (rules::is_shellcheck_code(k) && message.starts_with(k.as_str()))
             })
     })
-}
-
-fn is_shellcheck_code(key: &str) -> bool {
-    key.len() > 2 && key.starts_with("SC") && key[2..].chars().all(|c| c.is_ascii_digit())
 }
 
 fn unknown_pragma_keys(
@@ -457,7 +454,7 @@ fn unknown_pragma_keys(
     for p in pragmas {
         for key in &p.keys {
             let known = rules::lookup(key).is_some()
-                || is_shellcheck_code(key)
+                || rules::is_shellcheck_code(key)
                 || custom.iter().any(|(r, _)| r.answers_to(key));
             if !known {
                 let hint = rules::suggest(key)

@@ -92,7 +92,7 @@ fn convert(root: &Node, display: &str, diags: &mut Diags) -> String {
         match name {
             "ignored" => {
                 for code in strings(value, "`ignored`", diags) {
-                    if is_shellcheck_code(&code.0) {
+                    if rules::is_shellcheck_code(&code.0) {
                         excluded_sc.push(code.0);
                     } else {
                         match rules::lookup(&code.0) {
@@ -170,11 +170,7 @@ fn convert(root: &Node, display: &str, diags: &mut Diags) -> String {
                 ErrorKind::UnknownKey {
                     key: name.to_string(),
                     section: "a hadolint configuration",
-                    suggestion: KEYS
-                        .iter()
-                        .copied()
-                        .filter(|k| rules::edit_distance(name, k) <= 3)
-                        .min_by_key(|k| rules::edit_distance(name, k)),
+                    suggestion: rules::nearest(name, KEYS.iter().copied()),
                     valid: KEYS,
                 },
             ),
@@ -229,7 +225,7 @@ fn override_levels(
             }
         };
         for (code, _) in strings(codes, "a list in `override`", diags) {
-            if is_shellcheck_code(&code) {
+            if rules::is_shellcheck_code(&code) {
                 notes.push(format!(
                     "{code}: ShellCheck findings share the `shellcheck` rule's severity"
                 ));
@@ -339,10 +335,6 @@ fn render(
         let _ = writeln!(out, "# {note}");
     }
     out
-}
-
-fn is_shellcheck_code(code: &str) -> bool {
-    code.len() > 2 && code.starts_with("SC") && code[2..].bytes().all(|b| b.is_ascii_digit())
 }
 
 fn unknown_code_note(code: &str) -> String {

@@ -12,7 +12,8 @@ use super::raw::{plain_bool, Node, Style, Value};
 use super::{OnError, Origin};
 use crate::dockerfile::Keyword;
 use crate::finding::{Severity, Span};
-use crate::rules::{edit_distance, OptionKind, OptionSpec, OptionValue, Rule, RuleOptions};
+pub(super) use crate::rules::{keys as rule_keys, nearest};
+use crate::rules::{OptionKind, OptionSpec, OptionValue, Rule, RuleOptions};
 use std::collections::{BTreeMap, HashMap};
 
 /// The keys a policy file may have at the top level.
@@ -101,24 +102,6 @@ pub struct PendingException {
 /// The built-in rule answering to `key` (code, name or alias).
 pub fn find_rule(rules: &[&'static Rule], key: &str) -> Option<&'static Rule> {
     rules.iter().copied().find(|r| r.answers_to(key))
-}
-
-/// The candidate nearest to `key`, if near enough to be a likely typo.
-pub fn nearest<'a>(key: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lowered = key.to_ascii_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(&lowered, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
-        .min()
-        .map(|(_, c)| c)
-}
-
-/// Every key that names a rule in `rules`: codes, names and aliases.
-pub fn rule_keys<'a>(rules: &'a [&'static Rule]) -> impl Iterator<Item = &'static str> + 'a {
-    rules
-        .iter()
-        .flat_map(|r| [r.name, r.id].into_iter().chain(r.aliases.iter().copied()))
 }
 
 /// Validates one file's tree against `rules`, pushing every problem to `diags`.

@@ -259,23 +259,32 @@ pub fn lookup(key: &str) -> Option<&'static Rule> {
 
 /// The known rule name or code nearest to `key`, for "did you mean" hints.
 pub fn suggest(key: &str) -> Option<&'static str> {
-    let lowered = key.to_ascii_lowercase();
-    all()
+    nearest(key, keys(all()))
+}
+
+/// Every key that names one of `rules`: codes, names and aliases.
+pub fn keys<'a>(rules: &'a [&'static Rule]) -> impl Iterator<Item = &'static str> + 'a {
+    rules
         .iter()
-        .flat_map(|r| {
-            std::iter::once(r.name)
-                .chain(std::iter::once(r.id))
-                .chain(r.aliases.iter().copied())
-        })
-        .map(|candidate| {
-            (
-                edit_distance(&lowered, &candidate.to_ascii_lowercase()),
-                candidate,
-            )
-        })
+        .flat_map(|r| [r.name, r.id].into_iter().chain(r.aliases.iter().copied()))
+}
+
+/// The candidate nearest to `key` (case-insensitive), if near enough to be a likely typo.
+/// Every "did you mean" of portcullis comes from here.
+pub fn nearest<'a>(key: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lowered = key.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lowered, &c.to_ascii_lowercase()), c))
         .filter(|(d, c)| *d <= (c.len() / 3).max(2))
         .min()
         .map(|(_, c)| c)
+}
+
+/// Whether `key` is a ShellCheck code (`SC2086`): pragmas and hadolint configurations name
+/// ShellCheck findings by these.
+pub fn is_shellcheck_code(key: &str) -> bool {
+    key.len() > 2 && key.starts_with("SC") && key[2..].bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The rule table of the README, generated from the registry (`portcullis rules --format
