@@ -439,7 +439,20 @@ pub fn parse_script(text: &str, first_line: usize) -> Script {
                 }
                 current.push(w);
             }
-            Token::Pipe => flush_command(&mut current, &mut pipeline, current_line),
+            Token::Pipe => {
+                // `{ …; } | b`, `( … ) | b`, `done | b`: the compound command's output is
+                // piped, and its status is its last command's; that command feeds the pipe.
+                let closes_compound = current.is_empty()
+                    || (current.len() == 1 && END_WORDS.contains(&current[0].as_str()));
+                if closes_compound && pipeline.is_empty() {
+                    current.clear();
+                    if let Some(previous) = pipelines.pop() {
+                        pipeline = previous;
+                    }
+                } else {
+                    flush_command(&mut current, &mut pipeline, current_line);
+                }
+            }
             Token::Separator => {
                 flush_command(&mut current, &mut pipeline, current_line);
                 if !pipeline.is_empty() {
@@ -847,6 +860,25 @@ mod tests {
         assert_eq!(s.commands[4].position, 1);
         assert_eq!(s.commands[4].pipeline, s.commands[3].pipeline);
         assert_ne!(s.commands[1].pipeline, s.commands[0].pipeline);
+    }
+
+    #[test]
+    fn compound_commands_feed_pipes() {
+        for (text, feeder) in [
+            ("{ echo a; printf b; } | tee /x", "printf"),
+            ("(cd /src && make) | tee /x", "make"),
+            ("for f in *; do echo $f; done | tee /x", "echo"),
+            ("if true; then printf b; fi | tee /x", "printf"),
+        ] {
+            let s = parse_script(text, 1);
+            let tee = s.commands.iter().find(|c| c.is("tee")).unwrap();
+            let pipe: Vec<_> = s.pipeline(tee.pipeline).collect();
+            assert_eq!(pipe.len(), 2, "{text}");
+            assert!(pipe[0].is(feeder) && pipe[0].position == 0, "{text}");
+        }
+        // Only the compound's last command joins the pipe.
+        let s = parse_script("{ apt-get update; echo b; } | tee /x", 1);
+        assert_eq!(s.commands[0].pipeline_len, 1);
     }
 
     #[test]

@@ -125,6 +125,8 @@ mod tests {
             "FROM a\nRUN --mount=type=secret,id=foo /foo.sh\nRUN --mount=type=secret,id=bar /bar.sh\n",
             "FROM a\nRUN foo && bar\nRUN foobar\n",
             "FROM a\nRUN foobar\nRUN foo; bar\n",
+            // A test is a command: hadolint counts `[ … ]` as none and reports this.
+            "FROM a\nRUN [ -d /tmp ] && echo ok\nRUN [ ! -d /x ] && echo ok\n",
             "FROM a\nRUN foo\nRUN <<EOF\nbar\nbaz\nEOF\n",
             "FROM a AS one\nRUN foo\nFROM b\nRUN bar\n",
             "FROM a\nRUN foo\nONBUILD RUN bar\n",

@@ -15,10 +15,10 @@ crate::declare_rule! {
     ///   applies) unless they start with a `#!` line; a body fed to another shell
     ///   (`RUN bash <<EOF`) or run through its `#!` line needs its own `set -o pipefail` (or
     ///   `pipefail` on the `#!` line). Data heredocs (`cat <<EOF > file`) are not scripts.
-    /// - A pipeline whose commands before the last `|` cannot fail in a way that matters
-    ///   (`echo`, `printf`, `yes`, `true`, and `cat` reading its input) is not flagged: there
-    ///   is nothing for `pipefail` to catch, and with `yes |` it would only add a SIGPIPE
-    ///   failure.
+    /// - As in hadolint, any pipe counts, even one fed by `echo` or `printf`: the rule is
+    ///   about the shell's setting, so that no pipe of the RUN can hide a failure. The one
+    ///   exception is a pipeline fed only by `yes` (or `true`/`:`): `pipefail` would turn
+    ///   `yes`'s SIGPIPE, when the reader exits, into a failed build.
     /// - `SHELL ["/bin/sh", "-o", "pipefail", "-c"]` counts: a shell without `pipefail` fails
     ///   the build loudly instead of hiding anything.
     /// - Exec form has no pipes; RUNs under a non-POSIX `SHELL` (PowerShell, cmd) are skipped,
@@ -166,11 +166,7 @@ fn pipeline_can_hide_failure(pipeline: &[&SimpleCommand]) -> bool {
         return false;
     };
     before_last.iter().any(|c| {
-        let harmless = match c.program_name() {
-            Some("echo" | "printf" | "yes" | "true") => true,
-            Some("cat") => c.args().is_empty(),
-            _ => false,
-        };
+        let harmless = matches!(c.program_name(), Some("yes" | "true" | ":"));
         !harmless
     })
 }
@@ -195,6 +191,11 @@ mod tests {
             "FROM debian\nSHELL [\"/bin/bash\", \"+o\", \"pipefail\", \"-c\"]\nRUN a | b\n",
             "FROM debian\nRUN cat /etc/os-release | grep ID\n",
             "FROM debian\nRUN sudo curl https://x | sudo tee /x\n",
+            // hadolint's meaning: every pipe, also one fed by `echo`, `printf` or `cat`.
+            "FROM debian\nRUN echo \"$SHA  f.tgz\" | sha256sum -c -\n",
+            "FROM debian\nRUN printf '%s\\n' a b | sort\n",
+            "FROM debian\nRUN cat <<EOF | tee /x\nhi\nEOF\n",
+            "FROM debian\nRUN { echo a; echo b; } | tee /x\n",
             "FROM debian\nONBUILD RUN curl https://x | sh\n",
             // The SHELL's pipefail does not reach a shell the RUN starts itself.
             "FROM debian\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\n\
@@ -223,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn does_not_catch_pipefail_shells_scripts_or_harmless_pipes() {
+    fn does_not_catch_pipefail_shells_scripts_or_yes() {
         for src in [
             "FROM scratch\nRUN wget -O - https://some.site && wc -l file > /number\n",
             "FROM debian\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN a | b\n",
@@ -243,8 +244,8 @@ mod tests {
             "FROM debian\nRUN <<EOF\n#!/bin/bash -eo pipefail\ncurl https://x | sh\nEOF\n",
             "FROM debian\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\n\
              RUN <<EOF\ncurl https://x | sh\nEOF\n",
-            "FROM debian\nRUN echo 'root:x' | chpasswd && yes | apt-get install x\n",
-            "FROM debian\nRUN printf '%s\\n' a b | sort && cat <<EOF | tee /x\nhi\nEOF\n",
+            // `pipefail` would fail the build on `yes`'s SIGPIPE.
+            "FROM debian\nRUN yes | apt-get install x && true | cat\n",
             "FROM debian\nRUN cat <<EOF > /x.sh\ncurl https://x | sh\nEOF\n",
             "FROM debian\nRUN [\"sh\", \"-c\", \"a | b\"]\n",
             "FROM debian\nRUN echo 'a | b' && x='c|d'\n",

@@ -350,7 +350,7 @@ fn discarding_mount_target(spec: &str) -> Option<String> {
 
 /// Paths a command deletes: `rm` operands, `find <path> … -delete` (or `-exec rm`), and
 /// what `apt-get dist-clean` removes.
-fn removed_paths(cmd: &SimpleCommand) -> Vec<&str> {
+pub fn removed_paths(cmd: &SimpleCommand) -> Vec<&str> {
     let args = cmd.args().iter().map(String::as_str);
     if (cmd.is("apt-get") || cmd.is("apt")) && cmd.subcommand() == Some("dist-clean") {
         return vec!["/var/lib/apt/lists", "/var/cache/apt"];
