@@ -6,15 +6,15 @@ crate::declare_rule! {
     /// A label key that breaks Docker's naming guidelines.
     ///
     /// Label keys should start with a lower-case letter, end with a lower-case letter or a
-    /// digit, contain only lower-case letters, digits, `.` and `-`, never two separators in a
-    /// row, and stay out of the namespaces Docker reserves (`com.docker.*`, `io.docker.*`,
-    /// `org.dockerproject.*`). Checks the labels of the built image (the final stage and the
+    /// digit, contain only lower-case letters, digits, `.`, `-`, `_` and `/` (Docker's
+    /// documented key characters), never two `.` or `-` in a row, and stay out of the
+    /// namespaces Docker reserves (`com.docker.*`, `io.docker.*`, `org.dockerproject.*`). Checks the labels of the built image (the final stage and the
     /// stages it is built `FROM`), keys from variables after resolving them.
     ///
     /// ## Why
     /// Tools that read labels (registries, scanners, orchestrators) match keys exactly, and
     /// reverse-DNS lower-case keys (`org.opencontainers.image.source`) are what they expect.
-    /// `Version`, `build_date` and `version` end up as three different labels.
+    /// `Version`, `VERSION` and `version` end up as three different labels.
     ///
     /// ## Example
     /// ```dockerfile
@@ -54,9 +54,9 @@ fn key_problem(key: &str) -> Option<&'static str> {
     }
     if !key
         .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_' | '/'))
     {
-        return Some("should contain only lower-case letters, digits, `.` and `-`");
+        return Some("should contain only lower-case letters, digits, `.`, `-`, `_` and `/`");
     }
     if key.contains("..") || key.contains("--") || key.contains(".-") || key.contains("-.") {
         return Some("should not have two separators in a row");
@@ -79,7 +79,9 @@ mod tests {
     fn catches_bad_keys() {
         for src in [
             "FROM a\nLABEL Maintainer=x\n",
-            "FROM a\nLABEL build_date=x\n",
+            "FROM a\nLABEL build@date=x\n",
+            "FROM a\nLABEL org.example:key=x\n",
+            "FROM a\nLABEL _private=x\n",
             "FROM a\nLABEL org.example.=x\n",
             "FROM a\nLABEL org..example=x\n",
             "FROM a\nLABEL 1abc=x\n",
@@ -100,6 +102,8 @@ mod tests {
         for src in [
             "FROM a\nLABEL org.opencontainers.image.source=https://x maintainer=me version2=1\n",
             "FROM a\nLABEL description \"a legacy-form label\"\n",
+            // Docker documents `_` and `/` as key characters; hadolint 2.15 accepts them too.
+            "FROM a\nLABEL build_date=x com.example.my/with_underscore=y\n",
             "FROM a AS build\nLABEL Bad_Key=1\nFROM b\nCOPY --from=build /x /x\n",
             "FROM a\nLABEL $UNKNOWN=x\n",
             "FROM a\nONBUILD LABEL Bad_Key=1\n",
