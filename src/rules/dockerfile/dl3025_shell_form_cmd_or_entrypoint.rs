@@ -88,6 +88,8 @@ mod tests {
             "FROM a\nCMD [\"python\", \"app.py\"]\nENTRYPOINT [\"/bin/app\"]\n",
             "FROM golang:1.22 AS build\nCMD go test ./...\nFROM scratch\nCMD [\"/app\"]\n",
             "FROM a\nCMD\n",
+            // A health check is run by the runtime, not as PID 1: no signals to forward.
+            "FROM a\nHEALTHCHECK CMD /healthcheck.sh\nCMD [\"/app\"]\n",
         ] {
             assert_eq!(lint(&RULE, src), Vec::<usize>::new(), "{src}");
         }
