@@ -425,6 +425,45 @@ fn rule_docs_match_the_registry() {
     );
 }
 
+/// Every difference from hadolint is pinned by a test: each test the document names in
+/// brackets (`[`name`]`) must exist in the rule sources, so a renamed or deleted test cannot
+/// leave a difference unpinned.
+#[test]
+fn hadolint_differences_name_tests_that_exist() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let doc = std::fs::read_to_string(format!("{root}/docs/hadolint-differences.md"))
+        .expect("docs/hadolint-differences.md");
+    let mut sources = String::new();
+    for dir in ["src/rules/dockerfile", "src/dockerfile"] {
+        for entry in std::fs::read_dir(format!("{root}/{dir}")).expect("source dir") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                sources.push_str(&std::fs::read_to_string(&path).expect("source"));
+            }
+        }
+    }
+    let mut named = 0;
+    for bracket in doc.split('[').skip(1) {
+        let Some((inside, _)) = bracket.split_once(']') else {
+            continue;
+        };
+        for name in inside
+            .split(", ")
+            .filter_map(|n| n.strip_prefix('`')?.strip_suffix('`'))
+        {
+            named += 1;
+            assert!(
+                sources.contains(&format!("fn {name}()")),
+                "docs/hadolint-differences.md names test `{name}`, which does not exist"
+            );
+        }
+    }
+    assert!(
+        named > 50,
+        "only {named} tests named; is the document's format still `[`test`]`?"
+    );
+}
+
 #[test]
 fn import_hadolint_prints_a_policy_that_checks_like_the_hadolint_config() {
     let p = Project::new()

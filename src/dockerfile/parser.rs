@@ -519,6 +519,47 @@ fn take_flags(rest: &str, escape: char) -> (Vec<Flag>, &str) {
     }
 }
 
+/// Rejects what BuildKit rejects in the flags it knows: a flag that takes a value given none
+/// (`COPY --from build` is `--from` without a value, then `build` as a source) and a
+/// true/false flag given something else. Flags BuildKit may add later are left alone.
+fn check_flags(keyword: Keyword, flags: &[Flag]) -> Result<(), String> {
+    let (with_value, booleans): (&[&str], &[&str]) = match keyword {
+        Keyword::From => (&["platform"], &[]),
+        Keyword::Run => (&["mount", "network", "security", "device"], &[]),
+        Keyword::Copy => (&["from", "chown", "chmod", "exclude"], &["link", "parents"]),
+        Keyword::Add => (
+            &["chown", "chmod", "checksum", "exclude"],
+            &["link", "keep-git-dir", "unpack"],
+        ),
+        Keyword::Healthcheck => (
+            &[
+                "interval",
+                "timeout",
+                "start-period",
+                "start-interval",
+                "retries",
+            ],
+            &[],
+        ),
+        _ => (&[], &[]),
+    };
+    for flag in flags {
+        let name = flag.name.as_str();
+        match flag.value.as_deref() {
+            None if with_value.contains(&name) => {
+                return Err(format!(
+                    "`--{name}` needs a value written with `=` (`--{name}=…`)"
+                ))
+            }
+            Some(value) if booleans.contains(&name) && !matches!(value, "true" | "false") => {
+                return Err(format!("`--{name}` takes `true` or `false`, not `{value}`"))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Byte offset where the first (quote-aware) word of `text` ends.
 fn word_end(text: &str, escape: char) -> usize {
     let mut quote: Option<char> = None;
@@ -637,6 +678,7 @@ fn build(
     } else {
         (Vec::new(), text)
     };
+    check_flags(keyword, &flags)?;
     let rest = rest.trim_end();
     // BuildKit and buildah accept an empty RUN, CMD or ENTRYPOINT.
     let needs_args = !matches!(keyword, Keyword::Cmd | Keyword::Entrypoint | Keyword::Run);
@@ -897,6 +939,49 @@ mod tests {
                 alias: Some("build".into())
             }
         );
+    }
+
+    #[test]
+    fn flags_buildkit_rejects_are_errors() {
+        for (src, message) in [
+            (
+                "FROM a\nCOPY --from build /a /b\n",
+                "`--from` needs a value",
+            ),
+            ("FROM a\nRUN --mount echo\n", "`--mount` needs a value"),
+            (
+                "FROM --platform linux/amd64 a\n",
+                "`--platform` needs a value",
+            ),
+            (
+                "FROM a\nCOPY --link=yes a /b\n",
+                "`--link` takes `true` or `false`",
+            ),
+            (
+                "FROM a\nHEALTHCHECK --interval 5s CMD x\n",
+                "`--interval` needs a value",
+            ),
+            (
+                "FROM a\nONBUILD COPY --from b /a /b\n",
+                "`--from` needs a value",
+            ),
+        ] {
+            let file = parse(src);
+            assert_eq!(file.errors.len(), 1, "{src}");
+            assert!(
+                file.errors[0].message.contains(message),
+                "{src}: {:?}",
+                file.errors
+            );
+        }
+        for src in [
+            "FROM a\nCOPY --link --parents=true --exclude=*.md a /b/\n",
+            "FROM a\nADD --keep-git-dir=false --checksum=sha256:0 https://x /y\n",
+            // A flag BuildKit may add later is not ours to reject.
+            "FROM a\nRUN --future-flag echo\n",
+        ] {
+            assert!(parse(src).errors.is_empty(), "{src}");
+        }
     }
 
     #[test]
