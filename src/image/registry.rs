@@ -923,13 +923,7 @@ fn tls_config(
         if accept_invalid_certificates {
             Arc::new(AcceptAnyCertificate(provider.clone()))
         } else {
-            Arc::new(
-                rustls_platform_verifier::Verifier::new_with_extra_roots(
-                    extra_roots.iter().cloned(),
-                    provider.clone(),
-                )
-                .map_err(setup)?,
-            )
+            Arc::new(LazyPlatformVerifier::new(extra_roots, provider.clone()).map_err(setup)?)
         };
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -939,6 +933,95 @@ fn tls_config(
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The platform verifier (system roots plus `--ca-file`), built at the first certificate it
+/// has to check. Loading the system's roots reads and parses every file of the CA directory
+/// (some 3 ms); a run that only reaches plain-HTTP or insecure registries never needs them.
+///
+/// Nothing is relaxed: a handshake that needs a verified certificate builds the verifier
+/// first, and if the roots cannot be loaded the handshake fails (the image is unevaluated).
+/// The extra roots are checked up front, so a bad `--ca-file` is still a setup error.
+#[derive(Debug)]
+struct LazyPlatformVerifier {
+    extra_roots: Vec<CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    verifier: std::sync::OnceLock<Result<rustls_platform_verifier::Verifier, rustls::Error>>,
+}
+
+impl LazyPlatformVerifier {
+    fn new(
+        extra_roots: &[CertificateDer<'static>],
+        provider: Arc<rustls::crypto::CryptoProvider>,
+    ) -> Result<LazyPlatformVerifier, rustls::Error> {
+        // What the platform verifier does with them, so that it fails here if it would fail.
+        let mut roots = rustls::RootCertStore::empty();
+        for root in extra_roots {
+            roots.add(root.clone())?;
+        }
+        Ok(LazyPlatformVerifier {
+            extra_roots: extra_roots.to_vec(),
+            provider,
+            verifier: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn verifier(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
+        self.verifier
+            .get_or_init(|| {
+                rustls_platform_verifier::Verifier::new_with_extra_roots(
+                    self.extra_roots.iter().cloned(),
+                    self.provider.clone(),
+                )
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for LazyPlatformVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        self.verifier()?.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.verifier()?.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.verifier()?.verify_tls13_signature(message, cert, dss)
+    }
+
+    /// The platform verifier's schemes are its provider's, so the roots are not needed here
+    /// (rustls asks for these in every `ClientHello`).
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 /// Accepts any server certificate: only for registries the user listed with
@@ -1262,5 +1345,26 @@ mod tests {
             err.to_string().contains("--ca-file /nonexistent/ca.pem"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_ca_file_that_is_not_a_certificate_is_a_setup_error_although_roots_load_late() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(
+            &path,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let options = FetchOptions {
+            ca_file: Some(path),
+            auth: AuthConfig::anonymous(),
+            ..FetchOptions::default()
+        };
+        let Err(err) = RegistryClient::new(&options) else {
+            panic!("expected an error")
+        };
+        assert_eq!(err.kind(), ErrorKind::Setup);
+        assert!(err.to_string().contains("cannot set up TLS"), "{err}");
     }
 }
