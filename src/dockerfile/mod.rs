@@ -57,6 +57,8 @@ pub struct DockerfileFacts {
     pub build_args: BTreeMap<String, String>,
     /// Every image the file uses, in file order.
     pub images: Vec<ImageUse>,
+    /// The stage `--target` names (as `docker build --target`); `None` builds the last one.
+    pub target: Option<usize>,
     /// The commands of every RUN as the package-manager and shell rules read them (wrappers
     /// removed, `sh -c` scripts opened, script variables expanded), derived once on first use.
     /// Byte offset where each line of the source starts.
@@ -75,10 +77,52 @@ impl DockerfileFacts {
             file,
             build_args: build_args.clone(),
             images,
+            target: None,
             line_starts: std::iter::once(0)
                 .chain(source.match_indices('\n').map(|(i, _)| i + 1))
                 .collect(),
             run_commands: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Builds stage `name` (compared case-insensitively, as BuildKit does) instead of the
+    /// last one. A file without that stage cannot be built: that is recorded as a parse
+    /// error, so it is reported (`PC0001`) rather than judged as some other stage.
+    pub fn set_target(&mut self, name: &str) {
+        let wanted = name.to_ascii_lowercase();
+        match self
+            .file
+            .stages
+            .iter()
+            .find(|s| s.name.as_deref() == Some(wanted.as_str()))
+        {
+            Some(stage) => self.target = Some(stage.index),
+            None => {
+                let names: Vec<&str> = self
+                    .file
+                    .stages
+                    .iter()
+                    .filter_map(|s| s.name.as_deref())
+                    .collect();
+                let choices = if names.is_empty() {
+                    "it names no stages".to_string()
+                } else {
+                    format!("its stages are {}", names.join(", "))
+                };
+                self.file.errors.push(ParseError {
+                    span: Span::new(1, 1, 1, 1),
+                    message: format!("target stage `{name}` is not in this Dockerfile; {choices}"),
+                });
+            }
+        }
+    }
+
+    /// The stage the build produces: the `--target` stage, or the last one. `None` for a file
+    /// with no stage.
+    pub fn built_stage(&self) -> Option<&Stage> {
+        match self.target {
+            Some(index) => self.file.stages.get(index),
+            None => self.file.stages.last(),
         }
     }
 

@@ -8,8 +8,9 @@ crate::declare_rule! {
     /// Label keys should start with a lower-case letter, end with a lower-case letter or a
     /// digit, contain only lower-case letters, digits, `.`, `-`, `_` and `/` (Docker's
     /// documented key characters), never two `.` or `-` in a row, and stay out of the
-    /// namespaces Docker reserves (`com.docker.*`, `io.docker.*`, `org.dockerproject.*`). Checks the labels of the built image (the final stage and the
-    /// stages it is built `FROM`), keys from variables after resolving them.
+    /// namespaces Docker reserves (`com.docker.*`, `io.docker.*`, `org.dockerproject.*`).
+    /// Checks the labels of the built image (the final stage and the stages it is built
+    /// `FROM`), keys from variables after resolving them.
     ///
     /// ## Why
     /// Tools that read labels (registries, scanners, orchestrators) match keys exactly, and

@@ -424,14 +424,17 @@ fn segments(path: &str) -> Vec<&str> {
 /// Whether stage `stage`'s files under any of `paths` end up in the built image: it is the
 /// last stage, a stage built `FROM` it gets there, or a `COPY --from` of it that copies one of
 /// `paths` (or a directory above) lands in a stage that gets there. `RUN --mount=from=…` only
-/// reads. We assume the build targets the last stage.
+/// reads. The built stage is the `--target` one, else the last.
 pub fn stage_reaches_image(facts: &DockerfileFacts, stage: usize, paths: &[&str]) -> bool {
     let count = facts.file.stages.len();
+    let Some(built) = facts.built_stage().map(|s| s.index) else {
+        return true;
+    };
     let global = global_scope(&facts.file, &facts.build_args);
     let mut reaches = vec![false; count];
-    for i in (0..count).rev() {
-        reaches[i] = i + 1 == count
-            || (i + 1..count).any(|later| {
+    for i in (0..=built.min(count.saturating_sub(1))).rev() {
+        reaches[i] = i == built
+            || (i + 1..=built).any(|later| {
                 reaches[later]
                     && (parent_stage(facts, &global, later) == Some(i)
                         || copies_from(facts, later, i, paths))
@@ -901,6 +904,12 @@ mod tests {
         assert!(stage_reaches_image(&f, 0, &["/app/x"]));
         assert!(stage_reaches_image(&f, 2, &p), "tools is copied whole");
         assert!(!stage_reaches_image(&f, 3, &p));
+        // `--target other`: only that stage is built; the later ones never run.
+        let mut f = f;
+        f.set_target("other");
+        assert!(stage_reaches_image(&f, 3, &p));
+        assert!(!stage_reaches_image(&f, 2, &p));
+        assert!(!stage_reaches_image(&f, 4, &p));
     }
 
     #[test]

@@ -58,7 +58,7 @@ crate::declare_rule! {
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let facts = ctx.facts;
     let file = &facts.file;
-    let Some(final_stage) = file.stages.last() else {
+    let Some(final_stage) = facts.built_stage() else {
         return;
     };
     let chain = stage_chain(facts, final_stage.index);
@@ -369,6 +369,34 @@ mod tests {
         for user in ["nonroot", "65532", "65532:65532", "app:0", "1000:root"] {
             assert!(image_findings(Some(user)).is_empty(), "should pass {user}");
         }
+    }
+
+    #[test]
+    fn judges_the_target_stage() {
+        use crate::rules::dockerfile::testing::lint_target;
+        // The build stops at `prod`, which runs as root; the later `test` stage does not ship.
+        let src = "FROM debian AS prod\nUSER root\nFROM prod AS test\nUSER 1000\n";
+        assert_eq!(lint_target(&RULE, src, "prod"), vec![2]);
+        assert_eq!(
+            lint_target(&RULE, src, "PROD"),
+            vec![2],
+            "names are case-insensitive"
+        );
+        assert_eq!(
+            findings(src),
+            vec![],
+            "without --target, the last stage is built"
+        );
+        let src = "FROM debian AS prod\nUSER 1000\nFROM debian AS dev\n";
+        assert_eq!(lint_target(&RULE, src, "prod"), Vec::<usize>::new());
+        assert_eq!(findings(src).len(), 1);
+        // A target the file does not have cannot be built: a parse error, not a guess.
+        let mut facts = DockerfileFacts::gather("Dockerfile", src, &BTreeMap::new());
+        facts.set_target("release");
+        assert_eq!(
+            facts.file.errors[0].message,
+            "target stage `release` is not in this Dockerfile; its stages are prod, dev"
+        );
     }
 
     #[test]

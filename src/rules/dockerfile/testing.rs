@@ -9,17 +9,30 @@ use std::collections::BTreeMap;
 /// Runs `rule` over `src` with `options`, whether or not the snippet parses cleanly.
 pub fn run(rule: &Rule, src: &str, options: &RuleOptions) -> Vec<Diagnostic> {
     let facts = DockerfileFacts::gather("Dockerfile", src, &BTreeMap::new());
+    run_facts(rule, &facts, options)
+}
+
+/// The lines `rule` reports in `src` built with `--target target`.
+pub fn lint_target(rule: &Rule, src: &str, target: &str) -> Vec<usize> {
+    let mut facts = DockerfileFacts::gather("Dockerfile", src, &BTreeMap::new());
+    facts.set_target(target);
+    assert!(
+        facts.file.errors.is_empty(),
+        "{:?}\n{src}",
+        facts.file.errors
+    );
+    run_facts(rule, &facts, &RuleOptions::default())
+        .iter()
+        .map(|d| d.span.line)
+        .collect()
+}
+
+fn run_facts(rule: &Rule, facts: &DockerfileFacts, options: &RuleOptions) -> Vec<Diagnostic> {
     let Check::Dockerfile(check) = rule.check else {
         panic!("{} is not a Dockerfile rule", rule.id);
     };
     let mut out = Diagnostics::default();
-    check(
-        &DockerfileContext {
-            facts: &facts,
-            options,
-        },
-        &mut out,
-    );
+    check(&DockerfileContext { facts, options }, &mut out);
     out.0
 }
 

@@ -61,10 +61,10 @@ pub fn stage_chain(facts: &DockerfileFacts, stage: usize) -> Vec<usize> {
     chain
 }
 
-/// The stages that make up the built image: the last stage and the stages it is built from,
-/// nearest first. Empty when the file has no stage.
+/// The stages that make up the built image: the built stage (`--target`, else the last) and
+/// the stages it is built from, nearest first. Empty when the file has no stage.
 pub fn final_image_stages(facts: &DockerfileFacts) -> Vec<usize> {
-    match facts.file.stages.last() {
+    match facts.built_stage() {
         Some(last) => stage_chain(facts, last.index),
         None => Vec::new(),
     }
