@@ -27,6 +27,7 @@ use crate::report::Note;
 use crate::rules::image::history::{judges_history, History};
 use crate::rules::image::BASE_IMAGE_RULES;
 use crate::rules::{Check, Diagnostics, ImageContext, ReferenceContext, Rule};
+use std::cell::OnceCell;
 use std::time::SystemTime;
 
 /// The rule whose image check decides a Dockerfile's user when its final stage sets none.
@@ -47,12 +48,13 @@ pub struct BaseImage {
     pub facts: Result<ImageFacts, ImageError>,
 }
 
-/// The `FROM` image a Dockerfile's final stage is built on, following `FROM <stage>` back to
-/// the first stage of the chain, and whether any stage on the way sets a `USER`. `None` for a
-/// chain that starts `FROM scratch`, or whose image cannot be resolved (PC1005 reports it).
+/// The `FROM` image a Dockerfile's built stage (`--target`, else the last) is built on,
+/// following `FROM <stage>` back to the first stage of the chain, and whether any stage on
+/// the way sets a `USER`. `None` for a chain that starts `FROM scratch`, or whose image
+/// cannot be resolved (PC1005 reports it).
 pub fn final_base(facts: &DockerfileFacts) -> Option<(&ImageUse, ImageReference, bool)> {
     let stages = &facts.file.stages;
-    let mut stage: &Stage = stages.last()?;
+    let mut stage: &Stage = facts.built_stage()?;
     let mut sets_user = false;
     // Each step goes to an earlier stage, so this ends.
     loop {
@@ -102,7 +104,7 @@ impl BaseRequest {
     /// What `--resolve` fetches for a Dockerfile, if anything.
     pub fn of(facts: &DockerfileFacts) -> Option<BaseRequest> {
         let (image, reference, stage_sets_user) = final_base(facts)?;
-        let final_stage = facts.file.stages.last()?;
+        let final_stage = facts.built_stage()?;
         let final_from = facts.file.instructions.get(final_stage.from)?.span;
         Some(BaseRequest {
             span: image.span,
@@ -255,6 +257,10 @@ fn judge_image<'a>(
     now: SystemTime,
 ) -> Judgement<'a> {
     let mut judged = Judgement::default();
+    // Each platform's history becomes one synthetic Dockerfile, parsed at most once and
+    // shared by every history rule.
+    let histories: Vec<OnceCell<History<'a>>> =
+        facts.platforms.iter().map(|_| OnceCell::new()).collect();
     for enabled in &policy.rules {
         let rule = enabled.rule;
         if let (Some(check), ImageTarget::Registry { reference, .. }) =
@@ -282,9 +288,9 @@ fn judge_image<'a>(
                 ));
             }
         }
-        for platform in &facts.platforms {
+        for (platform, history) in facts.platforms.iter().zip(&histories) {
             judge_platform(enabled, facts, platform, now, &mut judged, "");
-            judge_history(enabled, platform, &mut judged);
+            judge_history(enabled, platform, history, &mut judged);
         }
     }
     judged
@@ -333,12 +339,13 @@ fn judge_platform<'a>(
 fn judge_history<'a>(
     enabled: &EnabledRule,
     platform: &'a PlatformImage,
+    history: &OnceCell<History<'a>>,
     judged: &mut Judgement<'a>,
 ) {
     if !judges_history(enabled.rule) {
         return;
     }
-    let history = History::new(&platform.config);
+    let history = history.get_or_init(|| History::new(&platform.config));
     for found in history.lint(enabled.rule, &enabled.options) {
         judged.findings.push((
             enabled.rule,
