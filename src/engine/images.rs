@@ -523,4 +523,78 @@ mod tests {
         assert_eq!(base_of("ARG BASE\nFROM $BASE\n"), None);
         assert_eq!(base_of("# nothing\n"), None);
     }
+
+    fn platform_with_history(arch: &str, created_by: &[&str]) -> PlatformImage {
+        use crate::image::{HistoryEntry, ImageConfig, Platform};
+        PlatformImage {
+            platform: Platform::new("linux", arch, None),
+            manifest_digest: Some(format!("sha256:{arch}")),
+            media_type: None,
+            config_digest: String::new(),
+            config: ImageConfig {
+                user: Some("app".into()),
+                history: created_by
+                    .iter()
+                    .map(|c| HistoryEntry {
+                        created_by: Some(c.to_string()),
+                        ..HistoryEntry::default()
+                    })
+                    .collect(),
+                ..ImageConfig::default()
+            },
+            layers: Vec::new(),
+            compressed_size: 0,
+        }
+    }
+
+    /// Every history rule reads each platform's history (parsed once per platform and shared).
+    #[test]
+    fn each_history_rule_judges_each_platforms_history() {
+        let policy = Policy::builtin("default").unwrap();
+        let history = [
+            "/bin/sh -c #(nop) ADD file:1 in /",
+            "/bin/sh -c sudo apt-get update",
+            "RUN /bin/sh -c curl -fsSL https://get.example.com | sh # buildkit",
+        ];
+        let facts = ImageFacts {
+            target: "oci:layout:app".into(),
+            reference: None,
+            digest: "sha256:top".into(),
+            media_type: None,
+            platforms: vec![
+                platform_with_history("amd64", &history),
+                platform_with_history("arm64", &history[..2]),
+            ],
+        };
+        let target = ImageTarget::parse("oci:layout:app").unwrap();
+        let results = check_images(
+            &policy,
+            &[(target, Ok(facts))],
+            SystemTime::now(),
+            Date::today(),
+        );
+        let mut found: Vec<String> = results
+            .findings
+            .iter()
+            .filter(|f| f.message.starts_with("history: "))
+            .map(|f| {
+                let step = f.message.split("(history step ").nth(1).unwrap_or("?");
+                let platform = f.message.split('[').next_back().unwrap_or("?");
+                format!("{} step {} {}", f.rule_id, &step[..1], &platform[..11])
+            })
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "DL3004 step 2 linux/amd64",
+                "DL3004 step 2 linux/arm64",
+                "DL3009 step 2 linux/amd64",
+                "DL3009 step 2 linux/arm64",
+                "PC2003 step 3 linux/amd64",
+            ],
+            "{:#?}",
+            results.findings
+        );
+    }
 }
