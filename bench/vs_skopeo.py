@@ -4,20 +4,23 @@
 What a user would script today to gate many images is one `skopeo inspect --config` per image.
 This script starts a real registry (Debian's `docker-registry`) on 127.0.0.1 with a temporary
 directory, builds N distinct images daemonless (`umoci`), pushes them (`skopeo copy`), then
-times:
+times, in interleaved rounds (so that load from other processes hits both sides alike):
   - `portcullis check --image-list FILE` over all of them (one process, concurrent fetches);
   - the same with `--jobs 1` (no concurrency), to show where the time goes;
+  - portcullis on the first image alone (the fixed cost of one process);
   - a loop of `skopeo inspect --config` (one process per image, sequential),
-and prints wall time, peak memory and the ratios. Installs what is missing (apt).
-Traffic goes to loopback only.
+and prints medians of wall time and CPU time (portcullis's, and the registry's while serving
+it), peak memory (from a separate run under GNU time) and the ratios. Every run fetches and verifies every manifest and config: nothing
+is cached between runs. Installs what is missing (apt). Traffic goes to loopback only.
 
-Usage: bench/vs_skopeo.py [--images N]
+Usage: bench/vs_skopeo.py [--images N] [--runs R] [--skopeo-runs S] [--portcullis BINARY]
 """
 
 import argparse
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +28,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOLS = {"docker-registry": "docker-registry", "skopeo": "skopeo", "umoci": "umoci"}
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def ensure_tools():
@@ -82,24 +86,82 @@ def push_images(work, registry, count):
     return refs
 
 
-def timed(cmd, cwd=None):
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far (from /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def peak_mib(cmd):
+    """Peak RSS of a command, through GNU time: a process spawned from Python directly would
+    report Python's own peak (the memory it was forked from) when that is higher."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
-        start = time.monotonic()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", t.name] + cmd, cwd=cwd,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        wall = time.monotonic() - start
-        lines = [l for l in open(t.name).read().splitlines() if l.strip().isdigit()]
-    return proc, wall, (int(lines[-1]) if lines else 0) / 1024
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", t.name] + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        lines = [line for line in open(t.name).read().splitlines() if line.strip().isdigit()]
+    return int(lines[-1]) / 1024 if lines else 0.0
+
+
+class Run:
+    """One process: wall time and its own CPU time (from wait4, no wrapper process), and the
+    registry's CPU time meanwhile."""
+
+    def __init__(self, cmd, registry_pid):
+        with tempfile.TemporaryFile() as err:
+            registry_before = cpu_seconds(registry_pid)
+            start = time.monotonic()
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            self.wall = time.monotonic() - start
+            self.registry_cpu = cpu_seconds(registry_pid) - registry_before
+            proc.returncode = self.code = os.waitstatus_to_exitcode(status)
+            err.seek(0)
+            self.stderr = err.read().decode(errors="replace")
+        self.cpu = usage.ru_utime + usage.ru_stime
+
+
+class Loop:
+    """A sequential loop of `skopeo inspect --config`, one process per image."""
+
+    def __init__(self, refs, registry_pid):
+        runs = []
+        for ref in refs:
+            r = Run(skopeo_inspect(ref), registry_pid)
+            if r.code != 0:
+                sys.exit(f"skopeo inspect failed: {r.stderr}")
+            runs.append(r)
+        self.wall = sum(r.wall for r in runs)
+        self.cpu = sum(r.cpu for r in runs)
+        self.registry_cpu = sum(r.registry_cpu for r in runs)
+
+
+def skopeo_inspect(ref):
+    return ["skopeo", "inspect", "--config", "--tls-verify=false", f"docker://{ref}"]
+
+
+def median(runs, attr):
+    return statistics.median(getattr(r, attr) for r in runs)
+
+
+def spread(runs):
+    walls = sorted(r.wall for r in runs)
+    return f"{walls[0]:.2f}-{walls[-1]:.2f}"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=5, help="portcullis runs per variant (median)")
+    parser.add_argument("--skopeo-runs", type=int, default=3, help="whole skopeo loops (median)")
+    parser.add_argument("--portcullis", metavar="BINARY", help="time this binary instead of building one")
     args = parser.parse_args()
 
     ensure_tools()
-    subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
-    portcullis = os.path.join(ROOT, "target", "release", "portcullis")
+    portcullis = args.portcullis
+    if not portcullis:
+        subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
+        portcullis = os.path.join(ROOT, "target", "release", "portcullis")
     work = tempfile.mkdtemp(prefix="portcullis-bench-images-")
     registry, address = start_registry(work)
     try:
@@ -109,37 +171,69 @@ def main():
         image_list = os.path.join(work, "images.txt")
         with open(image_list, "w") as f:
             f.writelines(f"docker://{r}\n" for r in refs)
+        first_image = os.path.join(work, "first.txt")
+        with open(first_image, "w") as f:
+            f.write(f"docker://{refs[0]}\n")
         policy = os.path.join(work, "policy.yaml")
         with open(policy, "w") as f:
             f.write("version: 1\n")
 
-        base = [portcullis, "check", "--format", "json", "--policy", policy,
-                "--insecure-registry", address, "--image-list", image_list]
-        p, p_wall, p_mem = timed(base)
-        if p.returncode not in (0, 1):
-            sys.exit(f"portcullis failed ({p.returncode}): {p.stderr.decode()}")
-        _, p1_wall, p1_mem = timed(base + ["--jobs", "1"])
+        base = [portcullis, "check", "--format", "json", "--policy", policy, "--insecure-registry", address]
 
-        s_wall = 0.0
-        s_mem = 0.0
-        for ref in refs:
-            proc, wall, mem = timed(["skopeo", "inspect", "--config", "--tls-verify=false", f"docker://{ref}"])
-            if proc.returncode != 0:
-                sys.exit(f"skopeo inspect failed: {proc.stderr.decode()}")
-            s_wall += wall
-            s_mem = max(s_mem, mem)
+        def check(extra, image_file=image_list):
+            r = Run(base + ["--image-list", image_file] + extra, registry.pid)
+            if r.code not in (0, 1):
+                sys.exit(f"portcullis failed ({r.code}): {r.stderr}")
+            return r
+
+        # Warm-up (binaries and registry files into the page cache), not timed: peak memory.
+        check([])
+        peaks = {
+            "skopeo": peak_mib(skopeo_inspect(refs[0])),
+            "jobs1": peak_mib(base + ["--image-list", image_list, "--jobs", "1"]),
+            "default": peak_mib(base + ["--image-list", image_list]),
+        }
+
+        load_before = os.getloadavg()[0]
+        default, jobs1, single, loops = [], [], [], []
+        for round_ in range(max(args.runs, args.skopeo_runs)):
+            if round_ < args.runs:
+                default.append(check([]))
+                jobs1.append(check(["--jobs", "1"]))
+                single.append(check([], first_image))
+            if round_ < args.skopeo_runs:
+                loops.append(Loop(refs, registry.pid))
 
         n = len(refs)
-        print(f"\n{n} images (manifest + config each, every one a distinct digest)")
-        print(f"  skopeo inspect --config loop  {s_wall:7.2f} s  ({s_wall / n * 1000:6.1f} ms/image)  peak {s_mem:6.1f} MiB per process")
-        print(f"  portcullis --jobs 1           {p1_wall:7.2f} s  ({p1_wall / n * 1000:6.1f} ms/image)  peak {p1_mem:6.1f} MiB")
-        print(f"  portcullis (default --jobs 8) {p_wall:7.2f} s  ({p_wall / n * 1000:6.1f} ms/image)  peak {p_mem:6.1f} MiB")
+        cores = len(os.sched_getaffinity(0))
+        s_wall, p_wall, p1_wall = median(loops, "wall"), median(default, "wall"), median(jobs1, "wall")
+        print(f"\n{n} images (manifest + config each, every one a distinct digest); medians of "
+              f"{args.runs} portcullis runs and {args.skopeo_runs} skopeo loops, interleaved; {cores} cores")
+        print(f"  skopeo inspect --config loop  {s_wall:7.2f} s  ({s_wall / n * 1000:6.1f} ms/image)  "
+              f"peak {peaks['skopeo']:6.1f} MiB per process   [{spread(loops)} s]")
+        print(f"  portcullis --jobs 1           {p1_wall:7.2f} s  ({p1_wall / n * 1000:6.1f} ms/image)  "
+              f"peak {peaks['jobs1']:6.1f} MiB   [{spread(jobs1)} s]")
+        print(f"  portcullis (default --jobs 8) {p_wall:7.2f} s  ({p_wall / n * 1000:6.1f} ms/image)  "
+              f"peak {peaks['default']:6.1f} MiB   [{spread(default)} s]")
         print(f"  portcullis is {s_wall / p_wall:.1f}x faster than the skopeo loop "
               f"({s_wall / p1_wall:.1f}x without concurrency)")
-        print("\nwhere the time goes: the skopeo loop pays a process start, a fresh connection and an")
-        print("API version check per image; portcullis starts once, reuses one connection pool, checks")
-        print("the registry once, and fetches manifests and configs concurrently (the --jobs 1 line")
-        print("shows what concurrency adds on top of doing it in one process).")
+
+        registry_cpu = median(default, "registry_cpu")
+        p_cpu = median(default, "cpu")
+        floor = (registry_cpu + p_cpu) / cores
+        print(f"\nwhere the time goes (measured in these runs; load average {load_before:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after):")
+        print(f"  the registry spends {registry_cpu * 1000:.0f} ms of CPU serving one portcullis run "
+              f"({registry_cpu / n * 1000:.1f} ms per image), portcullis {p_cpu * 1000:.0f} ms; on {cores} cores")
+        print(f"    that is at least {floor * 1000:.0f} ms of wall time even with nothing else running, "
+              f"so {s_wall / floor:.1f}x the skopeo loop at most")
+        print(f"  one image alone takes portcullis {median(single, 'wall') * 1000:.1f} ms "
+              f"(process start, policy, registry check, 2 requests)")
+        print(f"  each skopeo process takes {s_wall / n * 1000:.1f} ms: {median(loops, 'cpu') / n * 1000:.1f} ms "
+              f"of its own CPU (start-up, a fresh connection, an API check) and "
+              f"{median(loops, 'registry_cpu') / n * 1000:.1f} ms of the registry's")
+        print("  so portcullis starts once, reuses one connection pool, checks the registry once, and")
+        print("  keeps the registry busy with concurrent requests: what is left is the registry's work")
     finally:
         registry.kill()
         registry.wait()
