@@ -85,6 +85,9 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         }
     }
     for (line, text) in config_lines(facts) {
+        if !may_substitute_download(text, "<(") {
+            continue;
+        }
         if let Some(m) = PROCESS_SUBSTITUTION.find(text) {
             let column = text[..m.start()].chars().count() + 1;
             let end = text[..m.end()].chars().count() + 1;
@@ -295,17 +298,30 @@ static PROCESS_SUBSTITUTION: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| panic!("{e}"))
 });
 
+/// Whether `text` holds the literals every match of [`PROCESS_SUBSTITUTION`] (`opener` is
+/// `<(`) or [`DOWNLOAD_SUBSTITUTION`] (`$(` or a backquote) contains. Text without them is
+/// skipped before the pattern is touched, so a process whose files download nothing this way
+/// never compiles it (a millisecond, which matters to a hook run once per file).
+fn may_substitute_download(text: &str, opener: &str) -> bool {
+    text.contains(opener) && (text.contains("curl") || text.contains("wget"))
+}
+
+fn runs_download_substitution(text: &str) -> bool {
+    (may_substitute_download(text, "$(") || may_substitute_download(text, "`"))
+        && DOWNLOAD_SUBSTITUTION.is_match(text)
+}
+
 /// The program of `sh -c "$(curl …)"` or `eval "$(curl …)"`, when the command runs one.
 fn runs_downloaded_string(command: &SimpleCommand) -> Option<&str> {
     let name = command.program_name()?;
     let args = command.args();
     let program_text = if name == "eval" {
-        args.iter().any(|a| DOWNLOAD_SUBSTITUTION.is_match(a))
+        args.iter().any(|a| runs_download_substitution(a))
     } else if is_interpreter(name) {
         args.iter()
             .position(|a| inline_program_flag(name, a))
             .and_then(|i| args.get(i + 1))
-            .is_some_and(|a| DOWNLOAD_SUBSTITUTION.is_match(a))
+            .is_some_and(|a| runs_download_substitution(a))
     } else {
         false
     };
@@ -547,6 +563,7 @@ mod tests {
             "FROM a\nRUN sh -c \"$(curl -fsSL https://x/install.sh)\"\n",
             "FROM a\nRUN bash -c \"$(wget -qO- https://x/install.sh)\"\n",
             "FROM a\nRUN eval \"$(curl -fsSL https://x/env.sh)\"\n",
+            "FROM a\nRUN sh -c \"`wget -qO- https://x/install.sh`\"\n",
             "FROM a\nRUN bash <(curl -fsSL https://x/install.sh)\n",
             "FROM a\nRUN source <(curl -fsSL https://x/completion)\n",
             "FROM a\nONBUILD RUN curl -fsSL https://x/install.sh | sh\n",
@@ -630,6 +647,7 @@ mod tests {
             "FROM a\nRUN curl -fsSL https://x/8d9e3502aba39127e4d12196dae16d306f76993d/i.sh | sh\n",
             "FROM a\nRUN wget -O /usr/local/bin/dind https://x/dind; sh -n /usr/local/bin/dind\n",
             "FROM a\nRUN curl -fsSLo tool https://x/tool && tool --version\n",
+            "FROM a\nRUN sh -c \"$(cat /tmp/install.sh)\" && bash <(cat /tmp/env.sh)\n",
             // A download in another stage is not run in this one.
             "FROM a AS dl\nRUN curl -fsSLo /tmp/i.sh https://x/i.sh\nFROM b\nRUN sh /tmp/i.sh\n",
             "FROM a\n# RUN curl https://x | sh\nRUN true\n",
