@@ -202,10 +202,12 @@ pub fn check(
 ) -> Outcome {
     let now = SystemTime::now();
     let requests: Vec<(PathBuf, images::BaseRequest)> = if options.resolve || policy.resolve {
-        files
-            .par_iter()
-            .filter_map(|path| Some((path.clone(), base_request(path, options)?)))
-            .collect()
+        per_file(files, |path| {
+            Some((path.clone(), base_request(path, options)?))
+        })
+        .into_iter()
+        .flatten()
+        .collect()
     } else {
         Vec::new()
     };
@@ -268,16 +270,15 @@ fn check_dockerfiles_with(
 ) -> Outcome {
     let custom: Vec<(&'static Rule, &CustomRule)> =
         policy.custom.iter().map(|c| (custom_rule(c), c)).collect();
-    let per_file: Vec<FileResult> = files
-        .par_iter()
-        .map(|path| check_file(policy, &custom, path, options, bases.get(path), now))
-        .collect();
+    let results: Vec<FileResult> = per_file(files, |path| {
+        check_file(policy, &custom, path, options, bases.get(path), now)
+    });
     let mut outcome = Outcome {
         rules: enabled_rules(policy, &custom),
         ..Outcome::default()
     };
     let today = Date::today();
-    for result in per_file {
+    for result in results {
         outcome.targets.push(result.target.clone());
         if let Some(error) = result.unreadable {
             outcome
@@ -304,6 +305,16 @@ fn check_dockerfiles_with(
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     outcome.findings.dedup();
     outcome
+}
+
+/// `f` over each file, in order: in parallel when there are several, on this thread when
+/// there is one, so that a hook run once per file does not start (and wait for) a thread pool.
+fn per_file<T: Send>(files: &[PathBuf], f: impl Fn(&PathBuf) -> T + Sync + Send) -> Vec<T> {
+    if files.len() > 1 {
+        files.par_iter().map(f).collect()
+    } else {
+        files.iter().map(f).collect()
+    }
 }
 
 struct FileResult {
