@@ -105,6 +105,11 @@ pub struct CheckArgs {
     #[arg(long = "build-arg", value_name = "NAME=VALUE")]
     pub build_args: Vec<String>,
 
+    /// The stage the build targets, as `docker build --target`: rules about the built image
+    /// (non-root user, cache cleanup, labels) judge that stage instead of the last one.
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+
     /// A previous JSON report: findings it already has are not reported and do not fail.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,

@@ -81,6 +81,8 @@ pub struct Outcome {
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub build_args: BTreeMap<String, String>,
+    /// `--target`: the stage each Dockerfile is built up to (default: the last).
+    pub target: Option<String>,
     /// The directory paths are reported relative to.
     pub cwd: PathBuf,
     /// How images are fetched (`--platform`, `--jobs`, `--ca-file`, `--insecure-registry`).
@@ -251,13 +253,22 @@ pub fn check(
     outcome
 }
 
+/// The facts of one Dockerfile, with the run's `--build-arg`s and `--target`.
+fn gather(target: &str, source: &str, options: &RunOptions) -> DockerfileFacts {
+    let mut facts = DockerfileFacts::gather(target, source, &options.build_args);
+    if let Some(stage) = &options.target {
+        facts.set_target(stage);
+    }
+    facts
+}
+
 /// What `--resolve` fetches for the Dockerfile at `path` (unreadable files are reported when
 /// they are checked).
 fn base_request(path: &Path, options: &RunOptions) -> Option<images::BaseRequest> {
     let bytes = std::fs::read(path).ok()?;
     let source = String::from_utf8_lossy(&bytes);
     let target = display_path(path, &options.cwd);
-    let facts = DockerfileFacts::gather(&target, &source, &options.build_args);
+    let facts = gather(&target, &source, options);
     images::BaseRequest::of(&facts)
 }
 
@@ -353,7 +364,7 @@ fn check_file(
         }
     };
     let source = String::from_utf8_lossy(&bytes);
-    let facts = DockerfileFacts::gather(&target, &source, &options.build_args);
+    let facts = gather(&target, &source, options);
     let mut raw: Vec<(&'static Rule, Severity, Diagnostics)> = Vec::new();
     for enabled in &policy.rules {
         if let Check::Dockerfile(check) = enabled.rule.check {

@@ -201,6 +201,7 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
     };
     let options = RunOptions {
         build_args,
+        target: args.target.clone(),
         cwd,
         fetch,
         resolve: args.resolve,

@@ -125,6 +125,29 @@ fn build_args_resolve_references() {
 }
 
 #[test]
+fn target_judges_the_stage_the_build_stops_at() {
+    // The shipped stage `prod` runs as root; the `test` stage after it does not.
+    let p = Project::new().file(
+        "Dockerfile",
+        "FROM alpine:3.20 AS prod\nUSER root\nFROM prod AS test\nUSER 1000\n",
+    );
+    let last = p.run(&["check", "--format", "json"]);
+    assert_eq!(last.code, 0, "{last:?}");
+    let prod = p.run(&["check", "--format", "json", "--target", "prod"]);
+    assert_eq!(prod.code, 1, "{prod:?}");
+    assert!(prod.rule_ids().contains(&"PC1004".to_string()), "{prod:?}");
+    // A stage the file lacks cannot be built: reported, never judged as another stage.
+    let missing = p.run(&["check", "--format", "json", "--target", "release"]);
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert!(
+        missing
+            .stdout
+            .contains("target stage `release` is not in this Dockerfile"),
+        "{missing:?}"
+    );
+}
+
+#[test]
 fn several_reports_in_one_run() {
     let p = Project::new().file("Dockerfile", "FROM nginx\n");
     let run = p.run(&[
