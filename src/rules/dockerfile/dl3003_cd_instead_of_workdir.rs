@@ -17,7 +17,9 @@ crate::declare_rule! {
     /// - a `cd` into a directory made on the spot (`cd "$(mktemp -d)"`).
     ///
     /// Relative `cd`s and `rm` operands are resolved against the directories entered before
-    /// them (`cd /tmp/jo && make && cd /tmp && rm -rf ./jo` removes `/tmp/jo`).
+    /// them, or the RUN's starting directory (`tar xzf x.tgz && cd x && make install && cd ..
+    /// && rm -rf x` removes `x`). Emptying a directory (`rm -rf /srv/html/*`) does not remove
+    /// it: `cd /srv/html && rm -rf * && tar -x …` works in a directory that stays.
     ///
     /// ## Why
     /// Each RUN starts in the `WORKDIR`; a `cd` does not outlive its RUN. `WORKDIR` states the
@@ -56,9 +58,9 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
 /// The first `cd` of `run` that `WORKDIR` should replace, with the message for it.
 fn first_workdir_cd(run: &Run<'_>) -> Option<(usize, String)> {
     let last = run.commands.len().saturating_sub(1);
-    // The directory the script is in before each command: `None` until a `cd`, and after a
-    // `cd` whose target cannot be known.
-    let mut cwd: Option<String> = None;
+    // The directory the script is in before each command: the stage's WORKDIR (whatever it
+    // is) until a `cd`; `None` after a `cd` whose target cannot be known.
+    let mut cwd: Option<String> = Some(WORKDIR.to_string());
     let mut dirs: Vec<Option<String>> = Vec::with_capacity(run.commands.len());
     for command in run.commands {
         dirs.push(cwd.clone());
@@ -89,7 +91,7 @@ fn first_workdir_cd(run: &Run<'_>) -> Option<(usize, String)> {
         let scratch = entered.as_deref().is_some_and(|dir| {
             removed
                 .iter()
-                .any(|(at, gone)| *at > i && covers(gone, dir))
+                .any(|(at, gone)| *at > i && removes(gone, dir))
         });
         if scratch {
             return None;
@@ -105,6 +107,19 @@ fn first_workdir_cd(run: &Run<'_>) -> Option<(usize, String)> {
     }
     None
 }
+
+/// Whether removing `gone` removes directory `dir`: `gone` is `dir` or above it. A glob of a
+/// directory's entries (`rm -rf /srv/html/*`) empties that directory without removing it.
+fn removes(gone: &str, dir: &str) -> bool {
+    match gone.strip_suffix("/*") {
+        Some(parent) => parent != dir && covers(parent, dir),
+        None => covers(gone, dir),
+    }
+}
+
+/// Stands for the RUN's starting directory, so that `cd src && … && cd .. && rm -rf src`
+/// resolves without knowing the WORKDIR.
+const WORKDIR: &str = "/\u{1}workdir";
 
 fn lost_message() -> String {
     "`cd` is the last command of this RUN, so the directory change is lost when the RUN \
@@ -174,6 +189,10 @@ mod tests {
             // The `cd` before the scratch directory is still flagged.
             "FROM debian\nRUN cd /app && npm ci && cd /tmp/x && make && rm -rf /tmp/x\n",
             "FROM debian\nRUN cd \"$APP\" && make\n",
+            // Emptying the directory and filling it again is not a scratch build; neither is
+            // working in /tmp itself, which stays.
+            "FROM debian\nRUN cd /tmp && curl -LO https://x/a.tgz && make && rm -rf /tmp/*\n",
+            "FROM nginx\nRUN cd /usr/share/nginx/html && rm -rf * && curl -sSL https://x | tar -x\n",
         ] {
             assert_eq!(lint(&RULE, src).len(), 1, "should catch:\n{src}");
         }
@@ -201,9 +220,10 @@ mod tests {
             "FROM debian\nRUN (cd /tmp/jo && make) && rm -rf /tmp/jo\n",
             "FROM debian\nRUN cd /usr/src/php/ext/gd && make && cd / && rm -rf /usr/src/php\n",
             "FROM debian\nRUN mkdir /build && cd /build && cmake .. && make && cd .. && rm -r build\n",
-            "FROM debian\nRUN cd /tmp && curl -LO https://x/a.tgz && tar xzf a.tgz && cd a \
-             && make && rm -rf /tmp/*\n",
+            "FROM debian\nRUN mkdir /tmp/a && cd /tmp/a && curl -LO https://x/a.tgz \
+             && tar xzf a.tgz && make && rm -rf /tmp/*\n",
             "FROM debian\nRUN cd /tmp/src && make && find /tmp/src -delete\n",
+            "FROM debian\nRUN tar xzf x.tgz && cd x-1.0 && make install && cd .. && rm -rf x-1.0\n",
             "FROM debian\nRUN cd \"$(mktemp -d)\" && curl -LO https://x && make\n",
             "FROM debian\nRUN echo cd /opt\n",
             "FROM debian\nSHELL [\"pwsh\", \"-c\"]\nRUN cd C:\\\\app\n",
