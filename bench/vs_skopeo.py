@@ -10,8 +10,9 @@ times, in interleaved rounds (so that load from other processes hits both sides 
   - portcullis on the first image alone (the fixed cost of one process);
   - a loop of `skopeo inspect --config` (one process per image, sequential),
 and prints medians of wall time and CPU time (portcullis's, and the registry's while serving
-it), peak memory (from a separate run under GNU time) and the ratios. Every run fetches and verifies every manifest and config: nothing
-is cached between runs. Installs what is missing (apt). Traffic goes to loopback only.
+it), peak memory (from a separate run under GNU time) and the ratios. Every run fetches and
+verifies every manifest and config: nothing is cached between runs. Installs what is missing
+(apt). Traffic goes to loopback only.
 
 Usage: bench/vs_skopeo.py [--images N] [--runs R] [--skopeo-runs S] [--portcullis BINARY]
 """
