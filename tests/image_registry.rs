@@ -332,6 +332,8 @@ fn put_manifest(registry: &Registry, repo: &str, tag: &str, media_type: &str, bo
     let body = body.to_vec();
     let media_type = media_type.to_string();
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    // reqwest is built without a default crypto provider (portcullis brings its own, ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let response = runtime.block_on(async move {
         reqwest::Client::new()
             .put(url)
