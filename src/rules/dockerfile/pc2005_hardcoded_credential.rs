@@ -1,7 +1,7 @@
 use crate::finding::{Severity, Span};
 use crate::rules::{Check, Diagnostics, DockerfileContext};
 use regex::Regex;
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 crate::declare_rule! {
     /// Credential in a known format written in the Dockerfile.
@@ -78,10 +78,50 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
 /// A credential format: what it is, how to find it, how much of it is public.
 pub(super) struct Format {
     pub kind: &'static str,
-    regex: Regex,
+    pattern: &'static str,
+    /// Literal text, one of which every match of `pattern` contains. Text without any is
+    /// skipped before the pattern is compiled, so a process whose files hold no candidate
+    /// compiles none (each costs some 0.1 ms, which matters to a hook run once per file).
+    needles: &'static [&'static str],
     /// How many leading characters are a public prefix that may be shown (`ghp_`).
     shown_prefix: usize,
     private_key: bool,
+    regex: OnceLock<Regex>,
+}
+
+impl Format {
+    const fn new(
+        kind: &'static str,
+        pattern: &'static str,
+        needles: &'static [&'static str],
+        shown_prefix: usize,
+    ) -> Format {
+        Format {
+            kind,
+            pattern,
+            needles,
+            shown_prefix,
+            private_key: false,
+            regex: OnceLock::new(),
+        }
+    }
+
+    /// The matches in `text`, except documentation examples (`…EXAMPLE`).
+    fn find_iter<'t>(&self, text: &'t str) -> impl Iterator<Item = regex::Match<'t>> + use<'_, 't> {
+        let candidate = self.needles.iter().any(|n| text.contains(n));
+        candidate
+            .then(|| self.regex().find_iter(text))
+            .into_iter()
+            .flatten()
+            .filter(|m| !m.as_str().contains("EXAMPLE"))
+    }
+
+    fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            // The patterns are constants, exercised by the tests below.
+            Regex::new(self.pattern).unwrap_or_else(|e| panic!("bad pattern {}: {e}", self.pattern))
+        })
+    }
 }
 
 /// A credential found in a line: byte range and format.
@@ -91,124 +131,112 @@ pub(super) struct Found {
     pub format: &'static Format,
 }
 
-fn format(kind: &'static str, regex: &str, shown_prefix: usize) -> Format {
+static FORMATS: [Format; 16] = [
     Format {
-        kind,
-        // The patterns are constants, exercised by the tests below.
-        regex: Regex::new(regex).unwrap_or_else(|e| panic!("bad pattern {regex}: {e}")),
-        shown_prefix,
-        private_key: false,
-    }
-}
-
-static FORMATS: LazyLock<Vec<Format>> = LazyLock::new(|| {
-    vec![
-        Format {
-            private_key: true,
-            ..format(
-                "a private key",
-                r"-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----",
-                0,
-            )
-        },
-        format("an AWS access key id", r"\b(AKIA|ASIA)[0-9A-Z]{16}\b", 4),
-        format(
-            "a GitHub token",
-            r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b",
-            4,
-        ),
-        format(
-            "a GitHub fine-grained token",
-            r"\bgithub_pat_[A-Za-z0-9_]{50,}",
-            11,
-        ),
-        format("a GitLab token", r"\bgl(pat|rt)-[A-Za-z0-9_-]{20,}", 6),
-        format("a Slack token", r"\bxox[baprs]-[0-9A-Za-z-]{10,}", 5),
-        format(
-            "a Slack webhook URL",
-            r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{20,}",
-            32,
-        ),
-        format("a Stripe live key", r"\b[sr]k_live_[0-9A-Za-z]{20,}", 8),
-        format("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b", 4),
-        format("an npm token", r"\bnpm_[A-Za-z0-9]{36}\b", 4),
-        format(
-            "a PyPI token",
-            r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
-            5,
-        ),
-        format(
-            "a Docker Hub access token",
-            r"\bdckr_pat_[A-Za-z0-9_-]{27,}",
-            9,
-        ),
-        format("a Hugging Face token", r"\bhf_[A-Za-z0-9]{34,}\b", 3),
-        format(
-            "a SendGrid API key",
-            r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",
-            3,
-        ),
-        format(
-            "an OpenAI API key",
-            r"\bsk-(proj|svcacct|admin)-[A-Za-z0-9_-]{40,}",
-            3,
-        ),
-        format(
-            "an Anthropic API key",
-            r"\bsk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,}",
-            7,
-        ),
-    ]
-});
-
-/// Every credential in `text`, by format, in order.
-/// Literal text, one of which every format's match contains. Text without any is skipped
-/// before [`FORMATS`] is touched, so a process whose files hold no candidate never compiles
-/// the patterns (a few milliseconds, which matters to a hook run once per file).
-const NEEDLES: &[&str] = &[
-    "-----BEGIN ",
-    "AKIA",
-    "ASIA",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "glpat-",
-    "glrt-",
-    "xox",
-    "hooks.slack.com",
-    "k_live_",
-    "AIza",
-    "npm_",
-    "pypi-",
-    "dckr_pat_",
-    "hf_",
-    "SG.",
-    "sk-",
+        kind: "a private key",
+        pattern: r"-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----",
+        needles: &["-----BEGIN "],
+        shown_prefix: 0,
+        private_key: true,
+        regex: OnceLock::new(),
+    },
+    Format::new(
+        "an AWS access key id",
+        r"\b(AKIA|ASIA)[0-9A-Z]{16}\b",
+        &["AKIA", "ASIA"],
+        4,
+    ),
+    Format::new(
+        "a GitHub token",
+        r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b",
+        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        4,
+    ),
+    Format::new(
+        "a GitHub fine-grained token",
+        r"\bgithub_pat_[A-Za-z0-9_]{50,}",
+        &["github_pat_"],
+        11,
+    ),
+    Format::new(
+        "a GitLab token",
+        r"\bgl(pat|rt)-[A-Za-z0-9_-]{20,}",
+        &["glpat-", "glrt-"],
+        6,
+    ),
+    Format::new(
+        "a Slack token",
+        r"\bxox[baprs]-[0-9A-Za-z-]{10,}",
+        &["xox"],
+        5,
+    ),
+    Format::new(
+        "a Slack webhook URL",
+        r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{20,}",
+        &["hooks.slack.com"],
+        32,
+    ),
+    Format::new(
+        "a Stripe live key",
+        r"\b[sr]k_live_[0-9A-Za-z]{20,}",
+        &["k_live_"],
+        8,
+    ),
+    Format::new(
+        "a Google API key",
+        r"\bAIza[0-9A-Za-z_-]{35}\b",
+        &["AIza"],
+        4,
+    ),
+    Format::new("an npm token", r"\bnpm_[A-Za-z0-9]{36}\b", &["npm_"], 4),
+    Format::new(
+        "a PyPI token",
+        r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
+        &["pypi-"],
+        5,
+    ),
+    Format::new(
+        "a Docker Hub access token",
+        r"\bdckr_pat_[A-Za-z0-9_-]{27,}",
+        &["dckr_pat_"],
+        9,
+    ),
+    Format::new(
+        "a Hugging Face token",
+        r"\bhf_[A-Za-z0-9]{34,}\b",
+        &["hf_"],
+        3,
+    ),
+    Format::new(
+        "a SendGrid API key",
+        r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",
+        &["SG."],
+        3,
+    ),
+    Format::new(
+        "an OpenAI API key",
+        r"\bsk-(proj|svcacct|admin)-[A-Za-z0-9_-]{40,}",
+        &["sk-"],
+        3,
+    ),
+    Format::new(
+        "an Anthropic API key",
+        r"\bsk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,}",
+        &["sk-"],
+        7,
+    ),
 ];
 
-fn may_hold_credential(text: &str) -> bool {
-    NEEDLES.iter().any(|n| text.contains(n))
-}
-
+/// Every credential in `text`, by format, in order.
 pub(super) fn credentials(text: &str) -> Vec<Found> {
-    if !may_hold_credential(text) {
-        return Vec::new();
-    }
     let mut found: Vec<Found> = FORMATS
         .iter()
         .flat_map(|format| {
-            format
-                .regex
-                .find_iter(text)
-                .filter(|m| !m.as_str().contains("EXAMPLE"))
-                .map(move |m| Found {
-                    start: m.start(),
-                    end: m.end(),
-                    format,
-                })
+            format.find_iter(text).map(move |m| Found {
+                start: m.start(),
+                end: m.end(),
+                format,
+            })
         })
         .collect();
     found.sort_by_key(|f| f.start);
@@ -217,12 +245,7 @@ pub(super) fn credentials(text: &str) -> Vec<Found> {
 
 /// Whether `text` contains a credential in a known format.
 pub(super) fn contains_credential(text: &str) -> bool {
-    may_hold_credential(text)
-        && FORMATS.iter().any(|f| {
-            f.regex
-                .find_iter(text)
-                .any(|m| !m.as_str().contains("EXAMPLE"))
-        })
+    FORMATS.iter().any(|f| f.find_iter(text).next().is_some())
 }
 
 /// A private key header is a key only when key material follows: on the same line (an `echo`
