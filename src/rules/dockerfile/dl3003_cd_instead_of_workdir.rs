@@ -1,4 +1,5 @@
 use super::package_managers::{covers, removed_paths, runs, Run};
+use super::util::normalize_path;
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
 
@@ -152,17 +153,7 @@ fn resolve(cwd: Option<&str>, path: &str) -> Option<String> {
     } else {
         format!("{}/{path}", cwd?)
     };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    Some(format!("/{}", parts.join("/")))
+    Some(format!("/{}", normalize_path(&joined).join("/")))
 }
 
 #[cfg(test)]

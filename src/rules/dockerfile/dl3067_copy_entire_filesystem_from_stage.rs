@@ -1,4 +1,6 @@
-use super::util::{expand_at, onbuild_trigger, stage_body, stage_chain, strip_quotes};
+use super::util::{
+    expand_at, normalize_path, onbuild_trigger, stage_body, stage_chain, strip_quotes,
+};
 use crate::dockerfile::expand::global_scope;
 use crate::dockerfile::{Args, DockerfileFacts, Instruction, Keyword};
 use crate::finding::Severity;
@@ -98,37 +100,16 @@ fn copies_root_over_root(
     };
     let dest_is_root = match resolve(dest) {
         Some(dest) if is_relative(&dest) => {
-            normalize(&dest).is_empty() && !onbuild && workdir_is_root(facts, stage, index)
+            normalize_path(&dest).is_empty() && !onbuild && workdir_is_root(facts, stage, index)
         }
-        Some(dest) => normalize(&dest).is_empty(),
+        Some(dest) => normalize_path(&dest).is_empty(),
         None => false,
     };
     dest_is_root
         && sources
             .iter()
             .filter_map(|s| resolve(s))
-            .any(|s| matches!(normalize(&s).as_slice(), [] | ["*"]))
-}
-
-/// The segments of a path after `.`, `..` and empty ones are resolved, quotes and a Windows
-/// drive removed: empty for the root (`/`, `/.`, `.`, `C:\`), `["*"]` for `/*`.
-fn normalize(path: &str) -> Vec<&str> {
-    let path = strip_quotes(path.trim());
-    let path = match path.as_bytes() {
-        [drive, b':', ..] if drive.is_ascii_alphabetic() => &path[2..],
-        _ => path,
-    };
-    let mut segments = Vec::new();
-    for segment in path.split(['/', '\\']) {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            _ => segments.push(segment),
-        }
-    }
-    segments
+            .any(|s| matches!(normalize_path(&s).as_slice(), [] | ["*"]))
 }
 
 fn is_relative(path: &str) -> bool {
@@ -163,7 +144,7 @@ fn workdir_is_root(facts: &DockerfileFacts, stage: usize, index: usize) -> bool 
     } else {
         dir.clone()
     };
-    !is_relative(&dir) && normalize(&dir).is_empty()
+    !is_relative(&dir) && normalize_path(&dir).is_empty()
 }
 
 /// Whether stage `stage` is built `FROM scratch` (directly or through a global `ARG`).

@@ -304,6 +304,27 @@ fn expand_with_env(
     })
 }
 
+/// The segments of a path after `.`, `..` and empty ones are resolved, quotes and a Windows
+/// drive removed: empty for the root (`/`, `/.`, `.`, `C:\`), `["*"]` for `/*`.
+pub fn normalize_path(path: &str) -> Vec<&str> {
+    let path = strip_quotes(path.trim());
+    let path = match path.as_bytes() {
+        [drive, b':', ..] if drive.is_ascii_alphabetic() => &path[2..],
+        _ => path,
+    };
+    let mut segments = Vec::new();
+    for segment in path.split(['/', '\\']) {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(segment),
+        }
+    }
+    segments
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
