@@ -11,11 +11,14 @@ const FETCHING: &[&str] = &["add", "update", "upgrade"];
 crate::declare_rule! {
     /// `apk add` without `--no-cache`, which leaves the package index in the image.
     ///
-    /// Flags `apk add`, `apk update` and `apk upgrade` without `--no-cache`, unless
-    /// `/var/cache/apk` is kept out of the layer: a `--mount=type=cache` or `tmpfs` mount over
-    /// it, or deleting it later in the same RUN (`rm -rf /var/cache/apk/*`). Only stages whose
-    /// `/var/cache/apk` reaches the built image are judged: a builder stage whose cache is left
-    /// behind is not flagged.
+    /// Flags `apk add`, `apk update` and `apk upgrade` without `--no-cache`, unless a
+    /// `--mount=type=cache` or `tmpfs` mount covers `/var/cache/apk` (the cache is then kept
+    /// out of the layer on purpose, and `--no-cache` would defeat it). Deleting the cache by
+    /// hand later in the same RUN (`apk add -U x && rm -rf /var/cache/apk/*`) is still
+    /// flagged on the `apk add`, as in hadolint: that is the very pattern `--no-cache`
+    /// replaces, and the message says so (an `apk update` before it is then part of the same
+    /// pattern, not a second finding). Only stages whose `/var/cache/apk` reaches the built image are judged:
+    /// a builder stage whose cache is left behind is not flagged.
     ///
     /// ## Why
     /// apk stores the index it downloads in `/var/cache/apk`: a few megabytes in every image
@@ -49,19 +52,26 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
             let Some((args, subcommand)) = apk_command(command) else {
                 continue;
             };
-            if !FETCHING.contains(&subcommand)
-                || has_flag(&args, &["no-cache"])
-                || run.removes_after(position, CACHE)
-            {
+            if !FETCHING.contains(&subcommand) || has_flag(&args, &["no-cache"]) {
                 continue;
             }
-            out.push(
-                run.span(facts, command),
+            let message = if run.removes_after(position, CACHE) {
+                // hadolint's meaning: the hand-made cleanup `--no-cache` replaces, reported on
+                // `apk add` only (an `update` before it is part of the same pattern).
+                if subcommand != "add" {
+                    continue;
+                }
+                format!(
+                    "`apk {subcommand}` without `--no-cache`, then /var/cache/apk removed by \
+                     hand; `apk add --no-cache` does both"
+                )
+            } else {
                 format!(
                     "`apk {subcommand}` leaves the package index in /var/cache/apk; use \
                      `apk add --no-cache` instead"
-                ),
-            );
+                )
+            };
+            out.push(run.span(facts, command), message);
         }
     }
 }
@@ -69,7 +79,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::dockerfile::testing::lint;
+    use crate::rules::dockerfile::testing::{lint, messages};
 
     #[test]
     fn catches_index_left_in_the_image() {
@@ -80,6 +90,8 @@ mod tests {
             "FROM alpine:3.20\nRUN [\"apk\", \"add\", \"curl=8\"]\n",
             "FROM alpine:3.20\nRUN --mount=type=cache,target=/var/cache/foo apk add -U curl=7.77.0\n",
             "FROM alpine:3.20\nRUN rm -rf /var/cache/apk/* && apk add curl=8\n",
+            // Removing the cache by hand is what `--no-cache` replaces (hadolint's meaning).
+            "FROM alpine:3.20\nRUN apk add -U curl=8 && rm -rf /var/cache/apk/*\n",
             "FROM alpine:3.20 AS base\nRUN apk add curl=8\nFROM base\n",
             "FROM alpine:3.20 AS base\nONBUILD RUN apk add curl=8\nFROM scratch\n",
         ] {
@@ -97,13 +109,26 @@ mod tests {
     }
 
     #[test]
-    fn does_not_catch_no_cache_mounted_or_removed_index() {
+    fn removed_by_hand_says_so() {
+        let src = "FROM alpine:3.20\nRUN apk update && apk add curl=8 && rm -rf /var/cache/apk/*\n";
+        let found = messages(&RULE, src);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("`apk add` without `--no-cache`, then"),
+            "{found:?}"
+        );
+        let src = "FROM alpine:3.20\nRUN rm -rf /var/cache/apk/* && apk add curl=8\n";
+        let found = messages(&RULE, src);
+        assert!(found[0].contains("leaves the package index"), "{found:?}");
+    }
+
+    #[test]
+    fn does_not_catch_no_cache_or_mounted_index() {
         for src in [
             "FROM alpine:3.20\nRUN apk add --no-cache flex=2.6.4-r1\n",
             "FROM alpine:3.20\nRUN apk --no-cache add flex=2.6.4-r1\n",
             "FROM alpine:3.20\nRUN --mount=type=cache,target=/var/cache/apk apk add -U curl=7.77.0\n",
             "FROM alpine:3.20\nRUN --mount=type=cache,target=/var/cache/foo apk add --no-cache -U curl=7.77.0\n",
-            "FROM alpine:3.20\nRUN apk update && apk add curl=8 && rm -rf /var/cache/apk/*\n",
             "FROM alpine:3.20\nRUN apk del curl\n",
             // A builder stage whose cache never reaches the image.
             "FROM alpine:3.20 AS build\nRUN apk add gcc=13\nFROM alpine:3.20\nCOPY --from=build /out/app /usr/local/bin/app\n",
