@@ -994,6 +994,142 @@ async fn bearer_tokens_are_fetched_once_and_refused_errors_are_scrubbed() {
     assert!(!text.contains(WRONG), "{text}");
 }
 
+/// A registry behind a token endpoint that hands out `tok-1`, `tok-2`, … (with `expires_in`
+/// when given), and accepts a token for `uses` requests (any number when `None`), or only the
+/// newest token when `newest_only`.
+async fn token_registry(
+    images: Vec<(&'static str, FakeImage)>,
+    expires_in: Option<u64>,
+    uses: Option<usize>,
+) -> FakeServer {
+    let host = Arc::new(std::sync::OnceLock::<String>::new());
+    let realm_host = Arc::clone(&host);
+    let minted = Arc::new(AtomicUsize::new(0));
+    let used = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+        String,
+        usize,
+    >::new()));
+    let server = fake(move |r| {
+        let host = realm_host.get().cloned().unwrap_or_default();
+        if r.path.starts_with("/token?") {
+            let n = minted.fetch_add(1, Ordering::SeqCst) + 1;
+            let body = match expires_in {
+                Some(seconds) => format!(r#"{{"token":"tok-{n}","expires_in":{seconds}}}"#),
+                None => format!(r#"{{"token":"tok-{n}"}}"#),
+            };
+            return Reply::body(200, "application/json", body.as_bytes());
+        }
+        let challenge = || {
+            Reply::status(401).header(
+                "WWW-Authenticate",
+                &format!(r#"Bearer realm="http://{host}/token",service="fake""#),
+            )
+        };
+        let Some(token) = r
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+        else {
+            return challenge();
+        };
+        let mut used = used.lock().unwrap();
+        let count = used.entry(token.to_string()).or_default();
+        *count += 1;
+        if uses.is_some_and(|uses| *count > uses) {
+            return challenge();
+        }
+        images
+            .iter()
+            .find_map(|(tag, image)| image.answer("app", tag, r))
+            .unwrap_or(Reply::status(404))
+    })
+    .await;
+    host.set(server.host()).unwrap();
+    server
+}
+
+fn tokens_sent(server: &FakeServer, path: &str) -> Vec<String> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.header("authorization").unwrap_or("none").to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_near_its_expiry_is_minted_again_before_use() {
+    let (first, second) = (FakeImage::new("app"), FakeImage::new("root"));
+    let second_config = format!("/v2/app/blobs/{}", second.config_digest);
+    // Lives 2 s: renewed from 1 s on (half its life, as it is shorter than the 5 s margin).
+    let server = token_registry(vec![("1", first), ("2", second)], Some(2), None).await;
+    let fetcher = portcullis::image::Fetcher::new(insecure(&server.host())).unwrap();
+    let target =
+        |tag: &str| ImageTarget::parse(&format!("docker://{}/app:{tag}", server.host())).unwrap();
+    fetcher.fetch(&target("1")).await.unwrap();
+    assert_eq!(
+        tokens_sent(&server, "/v2/app/manifests/1"),
+        ["Bearer tok-1"]
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let facts = fetcher.fetch(&target("2")).await.unwrap();
+    assert_eq!(facts.platforms[0].config.user.as_deref(), Some("root"));
+    assert_eq!(
+        tokens_sent(&server, "/v2/app/manifests/2"),
+        ["Bearer tok-2"],
+        "renewed before use, no 401 first"
+    );
+    assert_eq!(tokens_sent(&server, &second_config), ["Bearer tok-2"]);
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/token?"))
+            .count(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_the_registry_stops_taking_is_replaced_once() {
+    // Each token is good for one request (as if revoked or expired early, whatever it said).
+    let image = FakeImage::new("app");
+    let config = format!("/v2/app/blobs/{}", image.config_digest);
+    let server = token_registry(vec![("1", image)], Some(300), Some(1)).await;
+    let facts = fetch_async(
+        &format!("docker://{}/app:1", server.host()),
+        &insecure(&server.host()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(facts.platforms[0].config.user.as_deref(), Some("app"));
+    assert_eq!(
+        tokens_sent(&server, "/v2/app/manifests/1"),
+        ["Bearer tok-1"]
+    );
+    assert_eq!(
+        tokens_sent(&server, &config),
+        ["Bearer tok-1", "Bearer tok-2"],
+        "refused, minted again, asked once more"
+    );
+
+    // A registry that refuses every token: one renewal, then a clear auth error (no loop).
+    let image = FakeImage::new("app");
+    let server = token_registry(vec![("1", image)], None, Some(0)).await;
+    let err = expect_err(
+        fetch_async(
+            &format!("docker://{}/app:1", server.host()),
+            &insecure(&server.host()),
+        )
+        .await,
+        ErrorKind::AuthDenied,
+    );
+    assert!(err.to_string().contains("401"), "{err}");
+    assert_eq!(
+        tokens_sent(&server, "/v2/app/manifests/1"),
+        ["Bearer tok-1", "Bearer tok-2"]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_are_not_sent_to_a_plain_http_token_endpoint() {
     let image = FakeImage::new("app");

@@ -8,7 +8,8 @@
 //! types and media types are `oci-client`'s.
 //!
 //! Per run: one endpoint check (`GET /v2/`, which also yields the auth challenge) per registry,
-//! one authorization per repository, one manifest request per tag (the tag resolves once to a
+//! one authorization per repository (a bearer token is minted again when it expires or the
+//! registry answers 401 to it, once per stale token), one manifest request per tag (the tag resolves once to a
 //! digest; everything after is fetched by digest), one request per digest (a cache of verified
 //! content). Requests in flight are bounded by a semaphore; 429 and 5xx answers (and broken
 //! connections) are retried with exponential backoff, a bounded number of times.
@@ -26,7 +27,7 @@ use std::collections::HashMap;
 use std::error::Error as _;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::auth::{AuthConfig, Credential, Found};
@@ -47,6 +48,11 @@ const ERROR_BODY_MAX: u64 = 64 * 1024;
 /// Largest token response accepted.
 const TOKEN_BODY_MAX: u64 = 1024 * 1024;
 const MAX_REDIRECTS: usize = 5;
+/// A token's life when the token endpoint does not say (the distribution spec's default).
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+/// A token this close to its end (or, if it lives less than twice this, half-way through its
+/// life) is minted again before use rather than sent to be refused.
+const TOKEN_EXPIRY_MARGIN: Duration = Duration::from_secs(5);
 /// Longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 const USER_AGENT: &str = concat!("portcullis/", env!("CARGO_PKG_VERSION"));
@@ -63,7 +69,7 @@ pub(crate) struct RegistryClient {
     retry_base_delay: Duration,
     permits: Semaphore,
     endpoints: Cells<String, Endpoint>,
-    authorizations: Cells<(String, String), Authorization>,
+    authorizations: Cells<(String, String), Arc<RepoAuth>>,
     tops: Cells<String, Top>,
     contents: Cells<String, Vec<u8>>,
     scrubber: Scrubber,
@@ -118,7 +124,7 @@ impl RegistryClient {
             client: self,
             endpoint: &endpoint,
             name: &reference.repository,
-            authorization: &authorization,
+            auth: &authorization,
         };
         let top = self
             .tops
@@ -230,28 +236,40 @@ impl RegistryClient {
         })
     }
 
-    /// The `Authorization` for pulling from one repository, found once per run.
+    /// The authorization for pulling from one repository, found once per run (credentials
+    /// looked up once; a bearer token minted again as it goes stale, see [`RepoAuth`]).
     async fn authorization(
         &self,
         endpoint: &Endpoint,
         repository: &str,
-    ) -> Result<Authorization, ImageError> {
+    ) -> Result<Arc<RepoAuth>, ImageError> {
         self.authorizations
             .cell((endpoint.registry.clone(), repository.to_string()))
-            .get_or_try_init(|| self.authorize(endpoint, repository))
+            .get_or_try_init(|| async {
+                let authorization = if matches!(endpoint.challenge, Challenge::Open) {
+                    Authorization::default()
+                } else {
+                    let found = self.credentials(&endpoint.registry, repository).await?;
+                    self.authorize(endpoint, repository, found).await?
+                };
+                Ok(Arc::new(RepoAuth {
+                    current: Mutex::new(authorization),
+                    renewing: tokio::sync::Mutex::new(()),
+                }))
+            })
             .await
             .cloned()
     }
 
+    /// The `Authorization` header for `found` (basic, a static token, or a bearer token
+    /// minted at the challenge's token endpoint).
     async fn authorize(
         &self,
         endpoint: &Endpoint,
         repository: &str,
+        found: Option<Found>,
     ) -> Result<Authorization, ImageError> {
-        if matches!(endpoint.challenge, Challenge::Open) {
-            return Ok(Authorization::default());
-        }
-        let found = self.credentials(&endpoint.registry, repository).await?;
+        let mut renew_at = None;
         let header = match (&endpoint.challenge, found.as_ref().map(|f| &f.credential)) {
             (Challenge::Open, _) => None,
             (_, Some(Credential::BearerToken(token))) => {
@@ -262,7 +280,7 @@ impl RegistryClient {
             }
             (Challenge::Basic, _) => None,
             (Challenge::Bearer { realm, service }, credential) => {
-                let token = self
+                let (token, lifetime) = self
                     .token(
                         endpoint,
                         realm,
@@ -272,10 +290,15 @@ impl RegistryClient {
                         credential,
                     )
                     .await?;
+                renew_at = Some(Instant::now() + lifetime - TOKEN_EXPIRY_MARGIN.min(lifetime / 2));
                 Some(bearer(&token, &endpoint.registry)?)
             }
         };
-        Ok(Authorization { header, found })
+        Ok(Authorization {
+            header,
+            found,
+            renew_at,
+        })
     }
 
     /// Looks credentials up (files, helpers) off the async threads.
@@ -302,7 +325,8 @@ impl RegistryClient {
         Ok(found)
     }
 
-    /// The bearer-token exchange at the registry's token endpoint (`realm`).
+    /// The bearer-token exchange at the registry's token endpoint (`realm`): the token and how
+    /// long it lives (`expires_in`, 60 s when not said).
     #[allow(clippy::too_many_arguments)]
     async fn token(
         &self,
@@ -312,7 +336,7 @@ impl RegistryClient {
         repository: &str,
         found: Option<&Found>,
         credential: Option<&Credential>,
-    ) -> Result<String, ImageError> {
+    ) -> Result<(String, Duration), ImageError> {
         let registry = &endpoint.registry;
         let mut url = reqwest::Url::parse(realm).map_err(|_| {
             ImageError::malformed(
@@ -418,7 +442,11 @@ impl RegistryClient {
             .or(response.access_token.filter(|t| !t.is_empty()))
             .ok_or_else(|| ImageError::malformed(&what, "the answer has no token"))?;
         self.scrubber.add(&token);
-        Ok(token)
+        let lifetime = response
+            .expires_in
+            .filter(|&seconds| seconds > 0)
+            .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs);
+        Ok((token, lifetime))
     }
 
     fn auth_denied(
@@ -621,7 +649,7 @@ struct Repository<'a> {
     client: &'a RegistryClient,
     endpoint: &'a Endpoint,
     name: &'a str,
-    authorization: &'a Authorization,
+    auth: &'a RepoAuth,
 }
 
 impl Repository<'_> {
@@ -688,17 +716,32 @@ impl Repository<'_> {
     ) -> Result<Reply, ImageError> {
         let url = format!("{}/v2/{}/{kind}/{object}", self.endpoint.base, self.name);
         let client = &self.endpoint.client;
-        let make = || {
-            let request = client.get(&url).header(ACCEPT, accept);
-            match &self.authorization.header {
-                Some(value) => request.header(AUTHORIZATION, value.clone()),
-                None => request,
+        let mut authorization = self.fresh_authorization().await?;
+        let mut renewed = false;
+        let reply = loop {
+            let make = || {
+                let request = client.get(&url).header(ACCEPT, accept);
+                match &authorization.header {
+                    Some(value) => request.header(AUTHORIZATION, value.clone()),
+                    None => request,
+                }
+            };
+            let reply = self
+                .client
+                .send(&self.endpoint.registry, what, make, max, true)
+                .await?;
+            // A minted token the registry no longer takes (expired early, revoked): mint
+            // another and ask once more. A refusal of a fresh token is final.
+            if reply.status == StatusCode::UNAUTHORIZED
+                && authorization.renew_at.is_some()
+                && !renewed
+            {
+                authorization = self.renew(&authorization).await?;
+                renewed = true;
+                continue;
             }
+            break reply;
         };
-        let reply = self
-            .client
-            .send(&self.endpoint.registry, what, make, max, true)
-            .await?;
         match reply.status.as_u16() {
             200..=299 => Ok(reply),
             status @ (401 | 403) => Err(self.client.auth_denied(
@@ -706,7 +749,7 @@ impl Repository<'_> {
                 self.name,
                 status,
                 &reply.body,
-                self.authorization.found.as_ref(),
+                authorization.found.as_ref(),
             )),
             404 => Err(ImageError::NotFound {
                 what: what.to_string(),
@@ -718,6 +761,33 @@ impl Repository<'_> {
                 detail: self.client.error_detail(&reply.body),
             }),
         }
+    }
+}
+
+impl Repository<'_> {
+    /// The current authorization, minted again first if its token has (nearly) expired.
+    async fn fresh_authorization(&self) -> Result<Authorization, ImageError> {
+        let current = self.auth.current();
+        match current.renew_at {
+            Some(renew_at) if Instant::now() >= renew_at => self.renew(&current).await,
+            _ => Ok(current),
+        }
+    }
+
+    /// Mints a new token in place of `stale`, unless another request already has: concurrent
+    /// requests that find the same stale token cause one token request, not one each.
+    async fn renew(&self, stale: &Authorization) -> Result<Authorization, ImageError> {
+        let _turn = self.auth.renewing.lock().await;
+        let current = self.auth.current();
+        if current.header != stale.header {
+            return Ok(current);
+        }
+        let renewed = self
+            .client
+            .authorize(self.endpoint, self.name, current.found)
+            .await?;
+        *self.auth.lock() = renewed.clone();
+        Ok(renewed)
     }
 }
 
@@ -782,11 +852,36 @@ enum Challenge {
     },
 }
 
-/// The `Authorization` header for one repository (marked sensitive), and the credential used.
+/// The `Authorization` header for one repository (marked sensitive), the credential used, and,
+/// for a token minted at the registry's token endpoint, when to mint another (shortly before
+/// it expires).
 #[derive(Clone, Default)]
 struct Authorization {
     header: Option<HeaderValue>,
     found: Option<Found>,
+    renew_at: Option<Instant>,
+}
+
+/// One repository's authorization, shared by every request to it during a run. Tokens from
+/// the token endpoint live a few minutes (Docker Hub: 5, the spec's default: 1), less than a
+/// long run: a token near its end is minted again before use, and a 401 to a minted token
+/// gets one new token and one more try, as Docker and containerd do.
+struct RepoAuth {
+    current: Mutex<Authorization>,
+    /// Held while a new token is minted, so that one stale token is replaced once.
+    renewing: tokio::sync::Mutex<()>,
+}
+
+impl RepoAuth {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Authorization> {
+        self.current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn current(&self) -> Authorization {
+        self.lock().clone()
+    }
 }
 
 struct Reply {
@@ -801,6 +896,8 @@ struct TokenResponse {
     token: Option<String>,
     #[serde(default)]
     access_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
 }
 
 #[derive(serde::Deserialize)]
