@@ -1058,10 +1058,14 @@ fn tokens_sent(server: &FakeServer, path: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_near_its_expiry_is_minted_again_before_use() {
-    let (first, second) = (FakeImage::new("app"), FakeImage::new("root"));
-    let second_config = format!("/v2/app/blobs/{}", second.config_digest);
+    let images = vec![
+        ("1", FakeImage::new("app")),
+        ("2", FakeImage::new("root")),
+        ("3", FakeImage::new("nobody")),
+    ];
+    let second_config = format!("/v2/app/blobs/{}", images[1].1.config_digest);
     // Lives 2 s: renewed from 1 s on (half its life, as it is shorter than the 5 s margin).
-    let server = token_registry(vec![("1", first), ("2", second)], Some(2), None).await;
+    let server = token_registry(images, Some(2), None).await;
     let fetcher = portcullis::image::Fetcher::new(insecure(&server.host())).unwrap();
     let target =
         |tag: &str| ImageTarget::parse(&format!("docker://{}/app:{tag}", server.host())).unwrap();
@@ -1071,22 +1075,28 @@ async fn a_token_near_its_expiry_is_minted_again_before_use() {
         ["Bearer tok-1"]
     );
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let facts = fetcher.fetch(&target("2")).await.unwrap();
+    // Two images at once find the token stale: one renewal serves both.
+    let results = fetcher.gather(&[target("2"), target("3")]).await;
+    let facts = results[0].as_ref().unwrap();
     assert_eq!(facts.platforms[0].config.user.as_deref(), Some("root"));
-    assert_eq!(
-        tokens_sent(&server, "/v2/app/manifests/2"),
-        ["Bearer tok-2"],
-        "renewed before use, no 401 first"
-    );
-    assert_eq!(tokens_sent(&server, &second_config), ["Bearer tok-2"]);
-    assert_eq!(
-        server
-            .requests()
-            .iter()
-            .filter(|r| r.path.starts_with("/token?"))
-            .count(),
-        2
-    );
+    assert!(results[1].is_ok(), "{results:?}");
+    for path in [
+        "/v2/app/manifests/2",
+        "/v2/app/manifests/3",
+        second_config.as_str(),
+    ] {
+        assert_eq!(
+            tokens_sent(&server, path),
+            ["Bearer tok-2"],
+            "{path}: renewed before use, no 401 first"
+        );
+    }
+    let minted = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/token?"))
+        .count();
+    assert_eq!(minted, 2, "one token at the start, one renewal shared");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
