@@ -735,7 +735,13 @@ fn build(
                 }
             }
         }
-        Keyword::Expose => Args::Expose(list(rest, escape)),
+        // No JSON form: BuildKit splits EXPOSE on whitespace, so `["80"]` is a (bad) port.
+        Keyword::Expose => Args::Expose(
+            split_words(rest, escape)
+                .iter()
+                .map(|w| unquote(w, escape))
+                .collect(),
+        ),
         Keyword::User => Args::User(rest.to_string()),
         Keyword::Workdir => Args::Workdir(rest.to_string()),
         Keyword::Volume => Args::Volume(list(rest, escape)),

@@ -127,6 +127,11 @@ mod tests {
         assert_eq!(lint(&RULE, "FROM alpine\nEXPOSE 80/http\n"), vec![2]);
         assert_eq!(lint(&RULE, "FROM alpine\nEXPOSE 9000-8000\n"), vec![2]);
         assert_eq!(lint(&RULE, "FROM alpine\nEXPOSE eighty\n"), vec![2]);
+        // EXPOSE has no JSON form: BuildKit fails on `["80",` as a port.
+        assert_eq!(
+            lint(&RULE, "FROM alpine\nEXPOSE [\"80\", \"443\"]\n"),
+            vec![2, 2]
+        );
     }
 
     #[test]
