@@ -1,6 +1,6 @@
-use super::pc2001_tls_verification_disabled::locate;
 use super::pc2004_secret_in_env_or_arg::{is_literal_secret, is_secret_name, url_with_password};
 use super::pc2005_hardcoded_credential::contains_credential;
+use super::util::locate;
 use super::util::onbuild_trigger;
 use crate::dockerfile::{Args, DockerfileFacts, Instruction};
 use crate::finding::Severity;

@@ -1,6 +1,4 @@
-use super::pc2001_tls_verification_disabled::{
-    command_span, config_matches, config_pattern, ConfigPattern, Hits,
-};
+use super::util::{command_span, config_matches, config_pattern, ConfigPattern, Hits};
 use crate::dockerfile::shell::{run_scripts, SimpleCommand};
 use crate::finding::{Severity, Span};
 use crate::rules::{Check, Diagnostics, DockerfileContext};

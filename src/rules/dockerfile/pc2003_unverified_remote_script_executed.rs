@@ -1,4 +1,4 @@
-use super::pc2001_tls_verification_disabled::{command_span, config_lines, has_short_flag, Hits};
+use super::util::{command_span, config_lines, has_short_flag, Hits};
 use crate::dockerfile::shell::{run_scripts, RunScript, Script, SimpleCommand};
 use crate::dockerfile::{Args, DockerfileFacts};
 use crate::finding::{Severity, Span};

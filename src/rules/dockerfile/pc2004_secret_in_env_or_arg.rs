@@ -1,5 +1,5 @@
-use super::pc2001_tls_verification_disabled::{declared_values, locate, Hits};
 use super::pc2005_hardcoded_credential::contains_credential;
+use super::util::{declared_values, locate, Hits};
 use crate::dockerfile::Keyword;
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};

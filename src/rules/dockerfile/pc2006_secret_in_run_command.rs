@@ -1,8 +1,8 @@
-use super::pc2001_tls_verification_disabled::{assignments, command_span, Hits};
 use super::pc2004_secret_in_env_or_arg::{
     is_literal_secret, is_secret_name, redacted, url_with_password,
 };
 use super::pc2005_hardcoded_credential::contains_credential;
+use super::util::{assignments, command_span, Hits};
 use crate::dockerfile::shell::{run_scripts, Script, SimpleCommand};
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};

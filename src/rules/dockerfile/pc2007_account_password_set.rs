@@ -1,4 +1,4 @@
-use super::pc2001_tls_verification_disabled::{command_span, Hits};
+use super::util::{command_span, Hits};
 use crate::dockerfile::shell::{run_scripts, Script, SimpleCommand};
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};

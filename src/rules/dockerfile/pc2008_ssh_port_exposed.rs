@@ -1,4 +1,4 @@
-use super::pc2001_tls_verification_disabled::locate;
+use super::util::locate;
 use crate::dockerfile::Args;
 use crate::finding::Severity;
 use crate::rules::dockerfile::util::{expand_at, onbuild_trigger};

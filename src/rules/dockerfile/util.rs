@@ -1,11 +1,16 @@
 //! Helpers shared by several Dockerfile rules: which stage an instruction is in, which stages
-//! end up in the built image, and variable expansion at a point of the file.
+//! end up in the built image, and variable expansion at a point of the file; then the text
+//! helpers of the rules that search commands and configuration (option bundles, `NAME=value`
+//! assignments, configuration patterns, where a word is written, one finding per line).
 
 use crate::dockerfile::expand::{expand, global_scope, stage_scope, Scope};
-use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Instruction, Unresolved};
+use crate::dockerfile::shell::{RunScript, SimpleCommand};
+use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Instruction, Keyword, Unresolved};
 use crate::finding::Span;
-use crate::rules::{DockerfileContext, OptionKind, OptionSpec};
-use std::collections::BTreeMap;
+use crate::rules::{Diagnostics, DockerfileContext, OptionKind, OptionSpec};
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 /// The index of the stage instruction `index` belongs to (`None` before the first `FROM`).
 pub fn stage_of(facts: &DockerfileFacts, index: usize) -> Option<usize> {
@@ -323,6 +328,297 @@ pub fn normalize_path(path: &str) -> Vec<&str> {
         }
     }
     segments
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text, options and findings: shared by the rules that search commands and configuration
+// (PC20xx, DL3064, PC2008).
+// ---------------------------------------------------------------------------------------------
+
+/// A false boolean as tools spell it.
+pub fn is_false(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "false" | "0" | "no" | "off"
+    )
+}
+
+/// Whether `arg` is a bundle of short options (`-fsSLk`) that includes `flag` before any option
+/// that takes a value (the rest of the word is then that value).
+pub fn has_short_flag(arg: &str, flag: char, takes_value: &str) -> bool {
+    let Some(bundle) = arg.strip_prefix('-') else {
+        return false;
+    };
+    if bundle.starts_with('-') || bundle.is_empty() {
+        return false;
+    }
+    for c in bundle.chars() {
+        if c == flag {
+            return true;
+        }
+        if takes_value.contains(c) || !c.is_ascii_alphanumeric() {
+            return false;
+        }
+    }
+    false
+}
+
+/// Whether `arg` is a bundle of short options ending with one that takes a value, which is
+/// then the next word (`-o file`, `-fsSLo file`).
+pub fn takes_next_word(arg: &str, takes_value: &str) -> bool {
+    let Some(bundle) = arg.strip_prefix('-') else {
+        return false;
+    };
+    if bundle.starts_with('-') {
+        return false;
+    }
+    bundle
+        .char_indices()
+        .find(|(_, c)| takes_value.contains(*c))
+        .is_some_and(|(i, c)| i + c.len_utf8() == bundle.len())
+}
+
+/// A pattern found in configuration text that a RUN or a heredoc writes.
+pub struct ConfigPattern {
+    source: &'static str,
+    /// Lower-case text every match contains: lines without it are not searched, and the
+    /// regex is compiled only once a line has it (compiling every pattern would cost each
+    /// process a few milliseconds, which matters when a hook runs once per file).
+    needle: &'static str,
+    regex: OnceLock<Regex>,
+    pub key: &'static str,
+    pub message: &'static str,
+}
+
+impl ConfigPattern {
+    /// The first match in `text`; `lowered` is `text` in ASCII lower case.
+    pub fn find<'t>(&self, text: &'t str, lowered: &str) -> Option<regex::Match<'t>> {
+        if !lowered.contains(self.needle) {
+            return None;
+        }
+        self.regex
+            .get_or_init(|| {
+                // The patterns are constants, tested below.
+                Regex::new(self.source)
+                    .unwrap_or_else(|e| panic!("bad pattern {}: {e}", self.source))
+            })
+            .find(text)
+    }
+}
+
+/// A [`ConfigPattern`] from a constant regex and the lower-case text all its matches contain.
+pub fn config_pattern(
+    source: &'static str,
+    needle: &'static str,
+    key: &'static str,
+    message: &'static str,
+) -> ConfigPattern {
+    debug_assert_eq!(needle, needle.to_ascii_lowercase());
+    ConfigPattern {
+        source,
+        needle,
+        regex: OnceLock::new(),
+        key,
+        message,
+    }
+}
+
+/// Findings of one check, at most one per line and kind, in file order.
+#[derive(Default)]
+pub struct Hits {
+    seen: BTreeSet<(usize, &'static str)>,
+    found: Vec<(Span, String)>,
+}
+
+impl Hits {
+    /// Records a finding unless one of the same `key` was already recorded on that line.
+    pub fn add(&mut self, span: Span, key: &'static str, message: impl Into<String>) {
+        if self.seen.insert((span.line, key)) {
+            self.found.push((span, message.into()));
+        }
+    }
+
+    pub fn into_diagnostics(mut self, out: &mut Diagnostics) {
+        self.found.sort_by_key(|(span, _)| *span);
+        for (span, message) in self.found {
+            out.push(span, message);
+        }
+    }
+}
+
+/// An `ENV` pair or an `ARG` with a default, `ONBUILD` triggers included.
+pub struct Declared<'a> {
+    pub keyword: Keyword,
+    pub name: &'a str,
+    /// The value as written (quotes removed), or expanded when it uses variables that have a
+    /// known value at that point.
+    pub value: String,
+    pub written: &'a str,
+    pub instruction: &'a Instruction,
+}
+
+/// Every `ENV` pair and `ARG` default of the file, in order.
+pub fn declared_values(facts: &DockerfileFacts) -> Vec<Declared<'_>> {
+    let mut declared = Vec::new();
+    for (index, inst) in facts.file.instructions.iter().enumerate() {
+        let (inner, _) = onbuild_trigger(inst);
+        let pairs: Vec<(&str, &str)> = match &inner.args {
+            Args::Env(pairs) => pairs
+                .iter()
+                .map(|kv| (kv.key.as_str(), kv.value.as_str()))
+                .collect(),
+            Args::Arg(decls) => decls
+                .iter()
+                .filter_map(|d| Some((d.name.as_str(), d.default.as_deref()?)))
+                .collect(),
+            _ => continue,
+        };
+        for (name, written) in pairs {
+            let value = if written.contains('$') {
+                expand_at(facts, index, written).unwrap_or_else(|_| written.to_string())
+            } else {
+                written.to_string()
+            };
+            declared.push(Declared {
+                keyword: inner.keyword,
+                name,
+                value,
+                written,
+                instruction: inst,
+            });
+        }
+    }
+    declared
+}
+
+/// Environment assignments a command makes: `VAR=1 cmd`, `sudo VAR=1 cmd`, `env VAR=1 cmd`,
+/// `export VAR=1` (also `declare -x`, `readonly`, `local`, `typeset`).
+pub fn assignments(command: &SimpleCommand) -> Vec<(String, String)> {
+    let mut found = command.assignments.clone();
+    let mut words = command.words.iter().map(String::as_str).peekable();
+    // Wrappers and their flags, with assignments among them (`sudo -E env A=1 cmd`).
+    let mut after_wrapper = false;
+    while let Some(&word) = words.peek() {
+        let name = word.rsplit('/').next().unwrap_or(word);
+        if matches!(name, "sudo" | "doas" | "env" | "nohup" | "exec" | "command") {
+            after_wrapper = true;
+        } else if let Some((k, v)) = assignment(word) {
+            found.push((k.to_string(), v.to_string()));
+        } else if !(after_wrapper && word.starts_with('-')) {
+            break;
+        }
+        words.next();
+    }
+    if let Some(builtin) = words.next() {
+        if matches!(
+            builtin,
+            "export" | "declare" | "typeset" | "readonly" | "local"
+        ) {
+            for word in words {
+                if let Some((k, v)) = assignment(word) {
+                    found.push((k.to_string(), v.to_string()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// `NAME=value` split, when `NAME` is a valid variable name.
+pub fn assignment(word: &str) -> Option<(&str, &str)> {
+    let (name, value) = word.split_once('=')?;
+    let valid = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some((name, value))
+}
+
+/// The span of a whole line, from its first non-blank character.
+pub fn line_span(facts: &DockerfileFacts, line: usize) -> Span {
+    let text = facts.line_text(line);
+    let start = text.chars().take_while(|c| c.is_whitespace()).count() + 1;
+    let end = text.chars().count() + 1;
+    Span::new(line, start.min(end), line, end.max(start + 1))
+}
+
+/// The first place `needle` is written within lines `from..=to`, if anywhere.
+fn find_between(facts: &DockerfileFacts, from: usize, to: usize, needle: &str) -> Option<Span> {
+    if needle.is_empty() {
+        return None;
+    }
+    (from..=to).find_map(|line| {
+        let text = facts.line_text(line);
+        let byte = text.find(needle)?;
+        let column = text[..byte].chars().count() + 1;
+        Some(Span::new(
+            line,
+            column,
+            line,
+            column + needle.chars().count(),
+        ))
+    })
+}
+
+/// Where `needle` is written within an instruction's lines; the instruction's first line when
+/// it cannot be found (it may be written with quotes or escapes).
+pub fn locate(facts: &DockerfileFacts, span: Span, needle: &str) -> Span {
+    find_between(facts, span.line, span.end_line, needle)
+        .unwrap_or_else(|| line_span(facts, span.line))
+}
+
+/// Where `needle` is written in `command` (at or after the line the command starts on);
+/// the command's first line when it cannot be found.
+pub fn command_span(
+    facts: &DockerfileFacts,
+    run: &RunScript<'_>,
+    command: &SimpleCommand,
+    needle: &str,
+) -> Span {
+    let end = run.run.span.end_line.max(command.line);
+    find_between(facts, command.line, end, needle).unwrap_or_else(|| line_span(facts, command.line))
+}
+
+/// The lines of text an instruction runs or writes, outside comments: a RUN's lines (heredoc
+/// bodies included) and the heredoc bodies of COPY and ADD. `ONBUILD` triggers included.
+pub fn config_lines(facts: &DockerfileFacts) -> Vec<(usize, &str)> {
+    let mut lines = Vec::new();
+    for inst in &facts.file.instructions {
+        let (inner, _) = onbuild_trigger(inst);
+        let first = match inner.keyword {
+            Keyword::Run => inst.span.line,
+            Keyword::Copy | Keyword::Add => match inner.heredocs.first() {
+                Some(h) => h.body_line,
+                None => continue,
+            },
+            _ => continue,
+        };
+        for line in first..=inst.span.end_line {
+            let text = facts.line_text(line);
+            if !text.trim_start().starts_with('#') {
+                lines.push((line, text));
+            }
+        }
+    }
+    lines
+}
+
+/// Every match of `patterns` in [`config_lines`]: line, start and end columns, pattern.
+pub fn config_matches<'p>(
+    facts: &DockerfileFacts,
+    patterns: &'p [ConfigPattern],
+) -> Vec<(usize, usize, usize, &'p ConfigPattern)> {
+    let mut found = Vec::new();
+    for (line, text) in config_lines(facts) {
+        let lowered = text.to_ascii_lowercase();
+        for pattern in patterns {
+            if let Some(m) = pattern.find(text, &lowered) {
+                let column = text[..m.start()].chars().count() + 1;
+                let end = text[..m.end()].chars().count() + 1;
+                found.push((line, column, end, pattern));
+            }
+        }
+    }
+    found
 }
 
 #[cfg(test)]
