@@ -513,3 +513,29 @@ fn import_hadolint_prints_a_policy_that_checks_like_the_hadolint_config() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("bad.yaml:2:20"), "{bad:?}");
 }
+
+#[test]
+fn an_imported_label_schema_reaches_every_label_rule() {
+    let p = Project::new()
+        .file(
+            ".hadolint.yaml",
+            "label-schema:\n  org.opencontainers.image.source: url\n  org.opencontainers.image.revision: hash\nstrict-labels: true\n",
+        )
+        .file(
+            "Dockerfile",
+            "FROM alpine:3.20@sha256:beefdbd8a1da6d2915566fde36db9db0b524eb737fc57cd1367effd16dc0d06d\nLABEL org.opencontainers.image.source=github.com/acme/app team=payments\nUSER app\n",
+        );
+    let imported = p.run(&["policy", "import-hadolint", ".hadolint.yaml"]);
+    assert_eq!(imported.code, 0, "{imported:?}");
+    assert_eq!(
+        imported.stdout.matches("label_schema:").count(),
+        1,
+        "{imported:?}"
+    );
+    let p = p.file("imported.yaml", &imported.stdout);
+    let run = p.run(&["check", "--format", "json", "--policy", "imported.yaml"]);
+    let ids = run.rule_ids();
+    for id in ["DL3049", "DL3050", "DL3052"] {
+        assert!(ids.contains(&id.to_string()), "{id}: {run:?}");
+    }
+}

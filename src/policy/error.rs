@@ -138,6 +138,14 @@ pub enum ErrorKind {
         value: String,
         choices: &'static str,
     },
+    #[error("unknown label type `{value}` for label `{label}` in {within}{}; expected one of: {}", did_you_mean(.suggestion.as_deref()), crate::policy::validate::LABEL_TYPES.join(", "))]
+    BadLabelType {
+        label: String,
+        value: String,
+        /// The schema, e.g. "`label_schema`".
+        within: String,
+        suggestion: Option<&'static str>,
+    },
     #[error("unknown rule `{key}`{}", unknown_rule_hint(.suggestion.as_deref(), .custom_allowed))]
     UnknownRule {
         key: String,

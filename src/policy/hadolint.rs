@@ -6,12 +6,14 @@
 //! | `ignored: [DL3008]` | `rules: { DL3008: off }` (ShellCheck codes: the `shellcheck` rule's `exclude`) |
 //! | `override: { error: [DL3001] }` | `rules: { DL3001: high }` (error → high, warning → medium, info → low, style → info) |
 //! | `trustedRegistries: [docker.io]` | `allowed-registries: { allow: ["docker.io/**"] }` |
-//! | `label-schema`, `strict-labels` | the label rules' `schema` and `strict` options |
+//! | `label-schema` | `label_schema` (the schema of every label rule) |
+//! | `strict-labels: true` | `superfluous-label: { strict: true }` |
 //! | `failure-threshold`, `no-fail` | `fail_on` |
 //! | `disable-ignore-pragma: true` | `inline_ignores: false` |
 
 use super::error::{Diags, ErrorKind, PolicyErrors};
 use super::raw::{self, plain_bool, Node, Value};
+use super::validate;
 use crate::rules::{self, Rule};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -33,7 +35,6 @@ const KEYS: &[&str] = &[
 ];
 const LEVELS: &str = "error, warning, info, style";
 const THRESHOLDS: &str = "error, warning, info, style, ignore, none";
-const LABEL_TYPES: &[&str] = &["text", "url", "hash", "rfc3339", "semver", "spdx", "email"];
 
 /// How one rule ends up configured.
 #[derive(Default)]
@@ -75,6 +76,7 @@ fn convert(root: &Node, display: &str, diags: &mut Diags) -> String {
     let mut inline_ignores: Option<bool> = None;
     let mut excluded_sc: Vec<String> = Vec::new();
     let mut allow: Vec<String> = Vec::new();
+    let mut label_schema: Option<BTreeMap<String, String>> = None;
 
     let entries: &[(Node, Node)] = match &root.value {
         Value::Map(entries) => entries,
@@ -112,7 +114,7 @@ fn convert(root: &Node, display: &str, diags: &mut Diags) -> String {
                     allow.push(format!("{}/**", registry.trim_end_matches('/')));
                 }
             }
-            "label-schema" => label_schema(value, &mut settings, diags),
+            "label-schema" => label_schema = validate::label_schema(value, "`label-schema`", diags),
             "strict-labels" => {
                 if boolean(value, "`strict-labels`", diags) == Some(true) {
                     for rule in rules_with_option("strict") {
@@ -190,7 +192,19 @@ fn convert(root: &Node, display: &str, diags: &mut Diags) -> String {
     if !excluded_sc.is_empty() {
         s.options.push(("exclude", flow_list(&excluded_sc)));
     }
-    render(display, &settings, &notes, fail_on, inline_ignores)
+    let top = TopLevel {
+        fail_on,
+        inline_ignores,
+        label_schema,
+    };
+    render(display, &settings, &notes, &top)
+}
+
+/// The top-level keys of the imported policy, besides `version` and `extends`.
+struct TopLevel {
+    fail_on: Option<&'static str>,
+    inline_ignores: Option<bool>,
+    label_schema: Option<BTreeMap<String, String>>,
 }
 
 fn override_levels(
@@ -246,49 +260,6 @@ fn override_levels(
     }
 }
 
-fn label_schema(
-    value: &Node,
-    settings: &mut BTreeMap<&'static str, RuleSetting>,
-    diags: &mut Diags,
-) {
-    let Value::Map(labels) = &value.value else {
-        diags.push(
-            value.span,
-            wrong_type("`label-schema`", "a mapping of labels to types", value),
-        );
-        return;
-    };
-    let mut schema = Vec::new();
-    for (label, kind) in labels {
-        let name = label.as_str().unwrap_or_default();
-        match kind.as_str() {
-            Some(t) if LABEL_TYPES.contains(&t) => schema.push((name.to_string(), t.to_string())),
-            other => diags.push(
-                kind.span,
-                ErrorKind::BadChoice {
-                    what: "a label type in `label-schema`",
-                    value: other.unwrap_or_default().to_string(),
-                    choices: "text, url, hash, rfc3339, semver, spdx, email",
-                },
-            ),
-        }
-    }
-    let mut text = String::from("{ ");
-    text.push_str(
-        &schema
-            .iter()
-            .map(|(k, v)| format!("{}: {v}", quoted(k)))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    text.push_str(" }");
-    for rule in rules_with_option("schema") {
-        let s = settings.entry(rule.name).or_default();
-        s.options.push(("schema", text.clone()));
-        s.from.push("label-schema".into());
-    }
-}
-
 fn rules_with_option(option: &str) -> impl Iterator<Item = &'static Rule> + '_ {
     rules::all()
         .iter()
@@ -300,18 +271,27 @@ fn render(
     display: &str,
     settings: &BTreeMap<&'static str, RuleSetting>,
     notes: &[String],
-    fail_on: Option<&str>,
-    inline_ignores: Option<bool>,
+    top: &TopLevel,
 ) -> String {
     let mut out = format!(
         "# Imported from {display} by `portcullis policy import-hadolint`.\n\
          version: 1\nextends: default\n"
     );
-    if let Some(level) = fail_on {
+    if let Some(level) = top.fail_on {
         let _ = writeln!(out, "fail_on: {level}");
     }
-    if let Some(allowed) = inline_ignores {
+    if let Some(allowed) = top.inline_ignores {
         let _ = writeln!(out, "inline_ignores: {allowed}");
+    }
+    match &top.label_schema {
+        Some(schema) if schema.is_empty() => out.push_str("label_schema: {}  # label-schema\n"),
+        Some(schema) => {
+            out.push_str("label_schema:  # label-schema\n");
+            for (label, kind) in schema {
+                let _ = writeln!(out, "  {}: {kind}", quoted(label));
+            }
+        }
+        None => {}
     }
     if !settings.is_empty() {
         out.push_str("rules:\n");
@@ -456,12 +436,31 @@ mod tests {
             .map(|r| r.options.list("allow").to_vec())
             .unwrap_or_default();
         assert_eq!(allow, vec!["docker.io/**", "my-company.com:5000/**"]);
-        let schema = policy
-            .rule("DL3049")
-            .and_then(|r| r.options.map("schema").cloned());
-        assert_eq!(
-            schema.and_then(|m| m.get("org.opencontainers.image.source").cloned()),
-            Some("url".to_string())
+        // `label-schema` is written once, and every label rule gets it.
+        assert_eq!(text.matches("schema").count(), 2, "{text}");
+        assert!(
+            text.contains("label_schema:  # label-schema\n  \"author\": text\n  \"org.opencontainers.image.source\": url\nrules:\n"),
+            "{text}"
+        );
+        let schema: BTreeMap<String, String> = [
+            ("author".to_string(), "text".to_string()),
+            ("org.opencontainers.image.source".into(), "url".into()),
+        ]
+        .into();
+        assert_eq!(policy.label_schema.as_ref(), Some(&schema));
+        let label_rules: Vec<&str> = rules::all()
+            .iter()
+            .filter(|r| validate::label_schema_option(r).is_some())
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(label_rules.len(), 9);
+        for id in label_rules {
+            let got = policy.rule(id).and_then(|r| r.options.map("schema"));
+            assert_eq!(got, Some(&schema), "{id}");
+        }
+        assert!(
+            text.contains("  superfluous-label:  # strict-labels\n    strict: true\n"),
+            "{text}"
         );
         assert_eq!(
             policy
@@ -499,6 +498,10 @@ mod tests {
             "{err}"
         );
         let err = import("label-schema:\n  author: string\n").unwrap_err();
-        assert!(err.contains(":2:11") && err.contains("rfc3339"), "{err}");
+        assert!(err.contains(":2:11: unknown label type `string`"), "{err}");
+        assert!(
+            err.contains("in `label-schema`") && err.contains("rfc3339"),
+            "{err}"
+        );
     }
 }

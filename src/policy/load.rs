@@ -7,7 +7,8 @@ use super::raw::{self, MAX_POLICY_BYTES};
 use super::validate::{self, find_rule, nearest, rule_keys, Enable, Layer, RuleSetting};
 use super::{CustomRule, EnabledRule, OnError, Origin, Policy, PolicySource};
 use crate::finding::Severity;
-use crate::rules::{Rule, RuleOptions};
+use crate::rules::{OptionValue, Rule, RuleOptions};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -252,6 +253,7 @@ fn merge(files: &mut [Loaded], rules: &[&'static Rule], source: PolicySource) ->
         inline_ignores: true,
         resolve: false,
         on_error: OnError::Fail,
+        label_schema: None,
         rules: Vec::new(),
         exceptions: Vec::new(),
         custom: Vec::new(),
@@ -279,6 +281,9 @@ fn merge(files: &mut [Loaded], rules: &[&'static Rule], source: PolicySource) ->
         policy.inline_ignores = layer.inline_ignores.unwrap_or(policy.inline_ignores);
         policy.resolve = layer.resolve.unwrap_or(policy.resolve);
         policy.on_error = layer.on_error.unwrap_or(policy.on_error);
+        if layer.label_schema.is_some() {
+            policy.label_schema = layer.label_schema;
+        }
         for custom in layer.custom {
             add_custom(&mut policy.custom, custom, &mut file.diags);
         }
@@ -304,8 +309,11 @@ fn merge(files: &mut [Loaded], rules: &[&'static Rule], source: PolicySource) ->
             },
         });
     }
-    for state in states {
+    for mut state in states {
         if state.enabled {
+            if let Some(schema) = &policy.label_schema {
+                add_label_schema(&mut state, schema);
+            }
             policy.rules.push(EnabledRule {
                 rule: state.rule,
                 severity: state.severity,
@@ -316,6 +324,18 @@ fn merge(files: &mut [Loaded], rules: &[&'static Rule], source: PolicySource) ->
         }
     }
     policy
+}
+
+/// Gives a rule that takes a label schema the policy's `label_schema`, unless the rule has a
+/// `schema` of its own: the more specific setting wins, whichever file it came from.
+fn add_label_schema(state: &mut RuleState, schema: &BTreeMap<String, String>) {
+    if let Some(option) = validate::label_schema_option(state.rule) {
+        state
+            .options
+            .values
+            .entry(option.name.to_string())
+            .or_insert_with(|| OptionValue::Map(schema.clone()));
+    }
 }
 
 fn apply(state: &mut RuleState, setting: RuleSetting) {
@@ -408,6 +428,15 @@ mod tests {
 
         fn load(&self, name: &str) -> Result<Policy, PolicyErrors> {
             load_file(&self.0.path().join(name), name.to_string(), RULES)
+        }
+
+        /// Loads `name` against the real registry (the label rules live there).
+        fn load_real(&self, name: &str) -> Result<Policy, PolicyErrors> {
+            load_file(
+                &self.0.path().join(name),
+                name.to_string(),
+                crate::rules::all(),
+            )
         }
 
         fn errors(&self, name: &str) -> Vec<String> {
@@ -532,6 +561,126 @@ mod tests {
         assert_eq!(registries.options.list("deny"), ["b/*"]);
         assert!(policy.rule("non-root-user").is_none());
         assert_eq!(severity_of(&policy, "every-kind"), Some(Severity::Low));
+    }
+
+    /// The label schema a rule of `policy` runs with.
+    fn schema_of(policy: &Policy, key: &str) -> Option<Vec<(String, String)>> {
+        let rule = policy.rule(key)?;
+        let schema = rule.options.map("schema")?;
+        Some(schema.clone().into_iter().collect())
+    }
+
+    fn schema(pairs: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn label_schema_is_the_schema_of_every_label_rule() {
+        let files = Files::new(&[(
+            "p.yaml",
+            "version: 1\nlabel_schema:\n  org.opencontainers.image.source: URL\n  maintainer: email\n",
+        )]);
+        let policy = files.load_real("p.yaml").unwrap();
+        let expected = schema(&[
+            ("maintainer", "email"),
+            ("org.opencontainers.image.source", "url"),
+        ]);
+        let label_rules: Vec<&str> = crate::rules::all()
+            .iter()
+            .filter(|r| validate::label_schema_option(r).is_some())
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(
+            label_rules,
+            [
+                "DL3049", "DL3050", "DL3051", "DL3052", "DL3053", "DL3054", "DL3055", "DL3056",
+                "DL3058"
+            ]
+        );
+        for rule in &policy.rules {
+            let wanted = if label_rules.contains(&rule.rule.id) {
+                expected.clone()
+            } else {
+                None
+            };
+            assert_eq!(schema_of(&policy, rule.rule.id), wanted, "{}", rule.rule.id);
+        }
+        // The rule runs with it: an invalid URL and a missing label are reported.
+        let src = "FROM a\nLABEL org.opencontainers.image.source=github.com/acme/app\n";
+        for (key, line) in [("DL3052", 2), ("DL3049", 1)] {
+            let enabled = policy.rule(key).unwrap();
+            let found = crate::rules::dockerfile::testing::run(enabled.rule, src, &enabled.options);
+            let lines: Vec<usize> = found.iter().map(|d| d.span.line).collect();
+            assert_eq!(lines, [line], "{key}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn a_rules_own_schema_beats_label_schema() {
+        let files = Files::new(&[
+            (
+                "base.yaml",
+                "version: 1\nrules:\n  invalid-email-label: { schema: { author: email } }\n",
+            ),
+            (
+                "p.yaml",
+                "version: 1\nextends: base.yaml\nlabel_schema: { maintainer: email }\nrules:\n  missing-label:\n    schema: { org.opencontainers.image.source: url }\n",
+            ),
+        ]);
+        let policy = files.load_real("p.yaml").unwrap();
+        assert_eq!(
+            schema_of(&policy, "missing-label"),
+            schema(&[("org.opencontainers.image.source", "url")])
+        );
+        // More specific wins even when the general setting comes from a later file.
+        assert_eq!(
+            schema_of(&policy, "invalid-email-label"),
+            schema(&[("author", "email")])
+        );
+        assert_eq!(
+            schema_of(&policy, "empty-label"),
+            schema(&[("maintainer", "email")])
+        );
+    }
+
+    #[test]
+    fn a_later_label_schema_replaces_the_earlier_one() {
+        let files = Files::new(&[
+            (
+                "base.yaml",
+                "version: 1\nlabel_schema:\n  maintainer: email\n  org.opencontainers.image.source: url\n",
+            ),
+            (
+                "inherits.yaml",
+                "version: 1\nextends: base.yaml\nenable: all\n",
+            ),
+            (
+                "p.yaml",
+                "version: 1\nextends: inherits.yaml\nlabel_schema:\n  org.opencontainers.image.revision: hash\n",
+            ),
+        ]);
+        // A file without `label_schema` keeps the inherited one (`enable` resets rules only).
+        let inherits = files.load_real("inherits.yaml").unwrap();
+        assert_eq!(
+            schema_of(&inherits, "DL3049"),
+            schema(&[
+                ("maintainer", "email"),
+                ("org.opencontainers.image.source", "url")
+            ])
+        );
+        let policy = files.load_real("p.yaml").unwrap();
+        let revision = schema(&[("org.opencontainers.image.revision", "hash")]);
+        assert_eq!(schema_of(&policy, "DL3049"), revision);
+        assert_eq!(schema_of(&policy, "DL3055"), revision);
+        assert_eq!(
+            policy.label_schema.map(|s| s.into_iter().collect()),
+            revision
+        );
     }
 
     #[test]

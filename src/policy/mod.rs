@@ -19,6 +19,9 @@
 //! inline_ignores: true       # honour `# portcullis ignore=` / `# hadolint ignore=` (default: true)
 //! resolve: false             # fetch base images (default: false)
 //! on_error: fail             # fail | warn when something cannot be evaluated (default: fail)
+//! label_schema:              # optional: label name → type (text, url, hash, rfc3339, semver,
+//!   org.opencontainers.image.source: url   # spdx, email): the `schema` of every label
+//!   maintainer: email        # rule; a rule's own `schema` option wins for that rule
 //! rules:                     # key: rule code, name or alias; each rule at most once
 //!   no-latest-tag: high      # a severity: on, at that severity
 //!   require-digest: off      # off: disabled (its severity and options are kept for a later `on`)
@@ -41,9 +44,9 @@
 //!     instruction: RUN                 # optional
 //!     pattern: 'pip install (?!.*--index-url)'   # fancy-regex syntax (look-around works)
 //! ```
-//! Layering: scalars set later override; `rules` merge per rule (a later mapping replaces
-//! only the options it names); `exceptions` and `custom` concatenate. Globs are described
-//! in [`glob`].
+//! Layering: scalars set later override, and so does `label_schema` (as a whole, not label
+//! by label); `rules` merge per rule (a later mapping replaces only the options it names);
+//! `exceptions` and `custom` concatenate. Globs are described in [`glob`].
 //!
 //! # Presets
 //! `none` enables nothing. `default` (`policies/default.yaml`) is `enable: all` with
@@ -72,6 +75,7 @@ pub use glob::Glob;
 
 use crate::finding::{Severity, Span};
 use crate::rules::{Rule, RuleOptions};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -94,6 +98,9 @@ pub struct Policy {
     /// Whether base images are fetched.
     pub resolve: bool,
     pub on_error: OnError,
+    /// `label_schema`: label name → type. It is already in the options of every rule that
+    /// takes a label schema and has no `schema` of its own; kept here for `to_yaml`.
+    pub label_schema: Option<BTreeMap<String, String>>,
     /// The enabled rules, in registry order.
     pub rules: Vec<EnabledRule>,
     pub exceptions: Vec<Exception>,

@@ -1,6 +1,7 @@
 //! [`Policy::to_yaml`]: the effective policy written as a self-contained policy file.
 
 use super::exception::relative_path;
+use super::validate;
 use super::{Exception, Policy, PolicySource};
 use crate::rules::{OptionValue, Rule};
 use std::path::Path;
@@ -13,6 +14,10 @@ pub(crate) fn to_yaml(policy: &Policy) -> String {
     out.push_str(&format!("inline_ignores: {}\n", policy.inline_ignores));
     out.push_str(&format!("resolve: {}\n", policy.resolve));
     out.push_str(&format!("on_error: {}\n", policy.on_error.as_str()));
+    if let Some(schema) = &policy.label_schema {
+        let schema = OptionValue::Map(schema.clone());
+        out.push_str(&format!("label_schema:{}", option_value(&schema, "  ")));
+    }
     write_rules(policy, &mut out);
     write_exceptions(policy, &mut out);
     write_custom(policy, &mut out);
@@ -23,7 +28,12 @@ fn write_rules(policy: &Policy, out: &mut String) {
     let mut lines: Vec<(&str, String)> = Vec::new();
     for enabled in &policy.rules {
         let name = enabled.rule.name;
-        let values = &enabled.options.values;
+        let values: Vec<_> = enabled
+            .options
+            .values
+            .iter()
+            .filter(|(option, value)| !from_label_schema(policy, enabled.rule, option, value))
+            .collect();
         if values.is_empty() {
             lines.push((enabled.rule.id, format!("  {name}: {}\n", enabled.severity)));
             continue;
@@ -47,6 +57,17 @@ fn write_rules(policy: &Policy, out: &mut String) {
     for (_, text) in lines {
         out.push_str(&text);
     }
+}
+
+/// Whether `option` of `rule` is the policy's `label_schema`, which `to_yaml` writes once at
+/// the top rather than under every label rule. A rule's own `schema` equal to it is left out
+/// too: loaded back, the rule gets the same schema from `label_schema`.
+fn from_label_schema(policy: &Policy, rule: &Rule, option: &str, value: &OptionValue) -> bool {
+    let Some(schema) = &policy.label_schema else {
+        return false;
+    };
+    validate::label_schema_option(rule).is_some_and(|o| o.name == option)
+        && matches!(value, OptionValue::Map(map) if map == schema)
 }
 
 /// An option's value after `key:`, ending with a newline; block items use `indent`.
@@ -239,6 +260,7 @@ exceptions:
 extends: ../base.yaml
 inline_ignores: false
 on_error: warn
+label_schema: { "odd: label": text, maintainer: email }
 rules:
   non-root-user: off
   allowed-registries: { allow: ["docker.io/library/*"], deny: [] }
@@ -293,6 +315,8 @@ custom:
                 .collect()
         };
         assert_eq!(summary(&again), summary(&policy));
+        assert_eq!(again.label_schema, policy.label_schema);
+        assert!(policy.label_schema.is_some());
         assert_eq!(again.custom, policy.custom);
         assert_eq!(again.exceptions.len(), 2);
         for (a, b) in again.exceptions.iter().zip(&policy.exceptions) {
@@ -318,6 +342,49 @@ custom:
         assert!(shown.contains("relative_to: \"..\""), "{shown}");
         assert!(shown.contains("  non-root-user: off\n"), "{shown}");
         assert!(shown.contains("- rules: [no-latest-tag]\n"), "{shown}");
+    }
+
+    #[test]
+    fn label_schema_is_shown_once_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("base.yaml"),
+            "version: 1\nlabel_schema: { maintainer: text }\nrules:\n  empty-label: { schema: { author: text } }\n",
+        )
+        .unwrap();
+        let text = "version: 1\nextends: base.yaml\nlabel_schema:\n  org.opencontainers.image.source: url\n  maintainer: email\nrules:\n  missing-label: { schema: { org.opencontainers.image.revision: hash } }\n  superfluous-label: { strict: true }\n  invalid-url-label:\n    schema: { maintainer: email, org.opencontainers.image.source: url }\n";
+        let rules = crate::rules::all();
+        let policy = load_text(text, "p.yaml", dir.path(), rules).unwrap();
+        let shown = policy.to_yaml();
+        let again = load_text(&shown, "shown.yaml", dir.path(), rules)
+            .unwrap_or_else(|e| panic!("{e}\n---\n{shown}"));
+        assert_eq!(again.to_yaml(), shown);
+        assert!(
+            shown.contains("on_error: fail\nlabel_schema:\n  \"maintainer\": \"email\"\n  \"org.opencontainers.image.source\": \"url\"\nrules:\n"),
+            "{shown}"
+        );
+        // Only the rules whose own schema differs say so; the others take `label_schema`.
+        assert_eq!(shown.matches("schema:").count(), 3, "{shown}");
+        assert!(shown.contains("  missing-label:\n    severity: low\n    schema:\n      \"org.opencontainers.image.revision\": \"hash\"\n"), "{shown}");
+        assert!(
+            shown.contains(
+                "  empty-label:\n    severity: medium\n    schema:\n      \"author\": \"text\"\n"
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("  superfluous-label:\n    severity: low\n    strict: true\n"),
+            "{shown}"
+        );
+        assert!(shown.contains("  invalid-url-label: medium\n"), "{shown}");
+        let summary = |p: &Policy| -> Vec<_> {
+            p.rules
+                .iter()
+                .map(|r| (r.rule.id, r.severity, r.options.clone()))
+                .collect()
+        };
+        assert_eq!(summary(&again), summary(&policy));
+        assert_eq!(again.label_schema, policy.label_schema);
     }
 
     #[test]

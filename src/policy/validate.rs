@@ -25,6 +25,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "inline_ignores",
     "resolve",
     "on_error",
+    "label_schema",
     "rules",
     "exceptions",
     "custom",
@@ -39,6 +40,8 @@ const EXCEPTION_KEYS: &[&str] = &[
 ];
 const CUSTOM_KEYS: &[&str] = &["id", "message", "severity", "instruction", "pattern"];
 const SEVERITY_WORDS: &[&str] = &["critical", "high", "medium", "low", "info"];
+/// The types a label schema gives labels, as the label rules read them (hadolint's names).
+pub const LABEL_TYPES: &[&str] = &["text", "url", "hash", "rfc3339", "semver", "spdx", "email"];
 
 /// What one policy file says, before layering. `None` = not set in this file.
 #[derive(Debug, Default)]
@@ -49,6 +52,8 @@ pub struct Layer {
     pub inline_ignores: Option<bool>,
     pub resolve: Option<bool>,
     pub on_error: Option<OnError>,
+    /// `label_schema`: label name → type, the schema of every rule that takes one.
+    pub label_schema: Option<BTreeMap<String, String>>,
     pub rules: Vec<RuleEntry>,
     pub exceptions: Vec<PendingException>,
     pub custom: Vec<CustomRule>,
@@ -102,6 +107,76 @@ pub struct PendingException {
 /// The built-in rule answering to `key` (code, name or alias).
 pub fn find_rule(rules: &[&'static Rule], key: &str) -> Option<&'static Rule> {
     rules.iter().copied().find(|r| r.answers_to(key))
+}
+
+/// The option through which `rule` takes a label schema, if it takes one. Rules are found by
+/// the option they declare (the label rules' shared `schema` spec), not by a list of codes,
+/// and the whole spec is compared so that an unrelated option also named `schema` is not
+/// taken for it.
+pub fn label_schema_option(rule: &Rule) -> Option<&'static OptionSpec> {
+    rule.options.iter().find(|o| is_label_schema(o))
+}
+
+fn is_label_schema(spec: &OptionSpec) -> bool {
+    let wanted = &crate::rules::dockerfile::util::LABEL_SCHEMA;
+    spec.name == wanted.name && spec.kind == wanted.kind && spec.doc == wanted.doc
+}
+
+/// A label schema (`label_schema`, a label rule's `schema` option, hadolint's
+/// `label-schema`): a mapping of label names to [`LABEL_TYPES`]. Types are matched
+/// case-insensitively, as the label rules compare them, and kept in their canonical
+/// spelling. `what` names the schema in errors.
+pub fn label_schema(
+    node: &Node,
+    what: &str,
+    diags: &mut Diags,
+) -> Option<BTreeMap<String, String>> {
+    let Value::Map(entries) = &node.value else {
+        diags.push(
+            node.span,
+            ErrorKind::WrongType {
+                what: what.to_string(),
+                expected: "a mapping of label names to label types",
+                found: node.describe(),
+            },
+        );
+        return None;
+    };
+    let mut schema = BTreeMap::new();
+    let mut ok = true;
+    for (key, value) in entries {
+        let label = key.as_str().unwrap_or_default();
+        match label_type(label, value, what) {
+            Ok(kind) => {
+                schema.insert(label.to_string(), kind.to_string());
+            }
+            Err(error) => {
+                ok = false;
+                diags.push(value.span, error);
+            }
+        }
+    }
+    ok.then_some(schema)
+}
+
+fn label_type(label: &str, node: &Node, within: &str) -> Result<&'static str, ErrorKind> {
+    let Value::Scalar(text, _) = &node.value else {
+        return Err(ErrorKind::WrongType {
+            what: format!("the type of label `{label}` in {within}"),
+            expected: "a string",
+            found: node.describe(),
+        });
+    };
+    let wanted = text.trim();
+    match LABEL_TYPES.iter().find(|t| t.eq_ignore_ascii_case(wanted)) {
+        Some(kind) => Ok(kind),
+        None => Err(ErrorKind::BadLabelType {
+            label: label.to_string(),
+            value: text.clone(),
+            within: within.to_string(),
+            suggestion: nearest(wanted, LABEL_TYPES.iter().copied()),
+        }),
+    }
 }
 
 /// Validates one file's tree against `rules`, pushing every problem to `diags`.
@@ -158,6 +233,9 @@ impl Validator<'_> {
                         "fail, warn",
                         &[("fail", OnError::Fail), ("warn", OnError::Warn)],
                     )
+                }
+                "label_schema" => {
+                    layer.label_schema = label_schema(value, "`label_schema`", self.diags)
                 }
                 "rules" => layer.rules = self.rules_section(value),
                 "exceptions" => layer.exceptions = self.exceptions(value),
@@ -303,6 +381,9 @@ impl Validator<'_> {
 
     fn option_value(&mut self, rule: &Rule, spec: &OptionSpec, node: &Node) -> Option<OptionValue> {
         let what = format!("option `{}` of rule `{}`", spec.name, rule.name);
+        if is_label_schema(spec) {
+            return label_schema(node, &what, self.diags).map(OptionValue::Map);
+        }
         match spec.kind {
             OptionKind::Bool => self.boolean(node, &what).map(OptionValue::Bool),
             OptionKind::Integer => self.integer(node, &what).map(OptionValue::Integer),
@@ -844,6 +925,78 @@ custom:
                 "did you mean `fail_on`?",
                 "version, extends, enable",
             ],
+        );
+    }
+
+    #[test]
+    fn unknown_top_level_key_near_label_schema_suggests_it() {
+        one_error(
+            "version: 1\nlabel_schemas:\n  maintainer: email\n",
+            2,
+            1,
+            &[
+                "unknown key `label_schemas`",
+                "did you mean `label_schema`?",
+                "on_error, label_schema, rules",
+            ],
+        );
+    }
+
+    #[test]
+    fn label_schema_types_are_checked() {
+        one_error(
+            "version: 1\nlabel_schema:\n  maintainer: email\n  org.opencontainers.image.source: link\n",
+            4,
+            36,
+            &[
+                "unknown label type `link` for label `org.opencontainers.image.source` in `label_schema`",
+                "expected one of: text, url, hash, rfc3339, semver, spdx, email",
+            ],
+        );
+        one_error(
+            "version: 1\nlabel_schema: { version: semvar }\n",
+            2,
+            26,
+            &["unknown label type `semvar`", "did you mean `semver`?"],
+        );
+        one_error(
+            "version: 1\nlabel_schema: { a: [url] }\n",
+            2,
+            20,
+            &["the type of label `a` in `label_schema` must be a string, found a list"],
+        );
+        one_error(
+            "version: 1\nlabel_schema: [a]\n",
+            2,
+            15,
+            &["`label_schema` must be a mapping of label names to label types, found a list"],
+        );
+        // The label rules compare types case-insensitively; so does the policy.
+        assert_eq!(
+            check("version: 1\nlabel_schema: { a: URL, b: \" Text \" }\n"),
+            []
+        );
+    }
+
+    #[test]
+    fn a_label_rules_schema_option_is_checked_like_label_schema() {
+        let src = "version: 1\nrules:\n  missing-label:\n    schema: { maintainer: string }\n";
+        let errors = super::super::load::load_text(
+            src,
+            "p.yaml",
+            std::path::Path::new("/virtual"),
+            crate::rules::all(),
+        )
+        .unwrap_err();
+        let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            ["p.yaml:4:27: unknown label type `string` for label `maintainer` in option `schema` of rule `missing-label`; expected one of: text, url, hash, rfc3339, semver, spdx, email"]
+        );
+        // Another option that maps strings to strings takes any string.
+        assert_eq!(
+            check("version: 1\nrules:\n  every-kind: { labels: { a: string } }\n"),
+            []
         );
     }
 
