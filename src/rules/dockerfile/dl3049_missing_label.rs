@@ -5,11 +5,11 @@ use crate::rules::{Check, Diagnostics, DockerfileContext};
 crate::declare_rule! {
     /// A label the label schema requires is missing from the built image.
     ///
-    /// With a `schema` option (label name → type), every label it names must be set in the
-    /// built image: by the final stage or by a stage it is built `FROM`. Build stages do not
-    /// need labels, since they are never shipped. A missing label is reported at the final
-    /// stage's `FROM`. Labels a base image sets cannot be seen from the Dockerfile. Without a
-    /// schema the rule does nothing.
+    /// With a label schema (label name → type: the policy's `label_schema`, or this rule's own
+    /// `schema` option), every label it names must be set in the built image: by the final
+    /// stage or by a stage it is built `FROM`. Build stages do not need labels, since they are
+    /// never shipped. A missing label is reported at the final stage's `FROM`. Labels a base
+    /// image sets cannot be seen from the Dockerfile. Without a schema the rule does nothing.
     ///
     /// ## Why
     /// Labels such as `org.opencontainers.image.source` and `…revision` are how a registry,
@@ -17,7 +17,7 @@ crate::declare_rule! {
     /// policy that requires them only works if every image has them.
     ///
     /// ## Example
-    /// With `schema: {org.opencontainers.image.source: url}`:
+    /// With `label_schema: {org.opencontainers.image.source: url}` in the policy:
     /// ```dockerfile
     /// FROM alpine:3.20
     /// COPY app /usr/bin/app

@@ -5,10 +5,11 @@ use crate::rules::{Check, Diagnostics, DockerfileContext, OptionKind, OptionSpec
 crate::declare_rule! {
     /// A label that the label schema does not list (strict mode).
     ///
-    /// With `strict: true` and a `schema` option, every label of the built image (set by the
-    /// final stage or a stage it is built `FROM`) must be one the schema names; others are
-    /// reported where they are set. Without both options the rule does nothing. Labels of
-    /// build stages are not judged: they never ship.
+    /// With `strict: true` and a label schema (the policy's `label_schema`, or this rule's own
+    /// `schema` option), every label of the built image (set by the final stage or a stage it
+    /// is built `FROM`) must be one the schema names; others are reported where they are set.
+    /// Without both the rule does nothing. Labels of build stages are not judged: they never
+    /// ship.
     ///
     /// ## Why
     /// Organisations that treat labels as an interface (for cost allocation, ownership or
@@ -16,7 +17,8 @@ crate::declare_rule! {
     /// an ad-hoc label is noise that tools will not read.
     ///
     /// ## Example
-    /// With `strict: true` and `schema: {org.opencontainers.image.source: url}`:
+    /// With `strict: true` and `label_schema: {org.opencontainers.image.source: url}` in the
+    /// policy:
     /// ```dockerfile
     /// FROM alpine:3.20
     /// LABEL org.opencontainers.image.source="https://github.com/acme/app" team=payments

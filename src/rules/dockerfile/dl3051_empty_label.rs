@@ -5,7 +5,7 @@ use crate::rules::{Check, Diagnostics, DockerfileContext};
 crate::declare_rule! {
     /// A label the label schema names is set to an empty value.
     ///
-    /// Checks the labels named in the `schema` option, as the built image gets them (the last
+    /// Checks the labels the label schema names, as the built image gets them (the last
     /// `LABEL` of the final stage or a stage it is built `FROM`). A value that is empty or
     /// blank after resolving the stage's `ARG`s and `ENV`s is reported; a value from a
     /// variable without a known value (`ARG BUILD_DATE` filled in by CI) is not judged.
@@ -15,7 +15,7 @@ crate::declare_rule! {
     /// cause is a CI variable that was not passed as a `--build-arg`.
     ///
     /// ## Example
-    /// With `schema: {org.opencontainers.image.revision: hash}`:
+    /// With `label_schema: {org.opencontainers.image.revision: hash}` in the policy:
     /// ```dockerfile
     /// FROM alpine:3.20
     /// ARG REVISION=""

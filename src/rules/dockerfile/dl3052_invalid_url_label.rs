@@ -5,7 +5,7 @@ use crate::rules::{Check, Diagnostics, DockerfileContext};
 crate::declare_rule! {
     /// A label the label schema types as `url` is not an absolute URL.
     ///
-    /// Checks the labels the `schema` option gives type `url`, as the built image gets them
+    /// Checks the labels the label schema gives type `url`, as the built image gets them
     /// (the last `LABEL` of the final stage or a stage it is built `FROM`). The value must be
     /// an absolute URI as RFC 3986 defines it: a scheme (`https:`), no spaces, only URI
     /// characters or `%`-escapes, and a host after `//`. Values from variables are resolved
@@ -18,7 +18,7 @@ crate::declare_rule! {
     /// pasted URL with spaces breaks that silently.
     ///
     /// ## Example
-    /// With `schema: {org.opencontainers.image.source: url}`:
+    /// With `label_schema: {org.opencontainers.image.source: url}` in the policy:
     /// ```dockerfile
     /// FROM alpine:3.20
     /// LABEL org.opencontainers.image.source="github.com/acme/app"

@@ -5,7 +5,7 @@ use crate::rules::{Check, Diagnostics, DockerfileContext};
 crate::declare_rule! {
     /// A label the label schema types as `rfc3339` is not an RFC 3339 date-time.
     ///
-    /// Checks the labels the `schema` option gives type `rfc3339`, as the built image gets
+    /// Checks the labels the label schema gives type `rfc3339`, as the built image gets
     /// them (the last `LABEL` of the final stage or a stage it is built `FROM`). The value
     /// must be a full date-time with a zone, like `2024-06-01T12:30:00Z` or
     /// `2024-06-01T14:30:00.5+02:00`, with real dates (no February 30). Values from variables
@@ -17,7 +17,7 @@ crate::declare_rule! {
     /// or age images by it cannot read `June 1st` or `2024-06-01 12:30`.
     ///
     /// ## Example
-    /// With `schema: {org.opencontainers.image.created: rfc3339}`:
+    /// With `label_schema: {org.opencontainers.image.created: rfc3339}` in the policy:
     /// ```dockerfile
     /// FROM alpine:3.20
     /// LABEL org.opencontainers.image.created="2024-06-01 12:30"

@@ -5,7 +5,7 @@ use crate::rules::{Check, Diagnostics, DockerfileContext};
 crate::declare_rule! {
     /// A label the label schema types as `spdx` is not a valid SPDX license expression.
     ///
-    /// Checks the labels the `schema` option gives type `spdx`, as the built image gets them
+    /// Checks the labels the label schema gives type `spdx`, as the built image gets them
     /// (the last `LABEL` of the final stage or a stage it is built `FROM`). The value must be
     /// an SPDX license expression: license identifiers from the SPDX License List (3.27,
     /// matched without regard to case, deprecated ones included, `+` allowed), `LicenseRef-…`
@@ -20,7 +20,7 @@ crate::declare_rule! {
     /// tool can check.
     ///
     /// ## Example
-    /// With `schema: {org.opencontainers.image.licenses: spdx}`:
+    /// With `label_schema: {org.opencontainers.image.licenses: spdx}` in the policy:
     /// ```dockerfile
     /// FROM alpine:3.20
     /// LABEL org.opencontainers.image.licenses="Apache 2"

@@ -5,7 +5,7 @@ use crate::rules::{Check, Diagnostics, DockerfileContext};
 crate::declare_rule! {
     /// A label the label schema types as `hash` is not a git commit hash.
     ///
-    /// Checks the labels the `schema` option gives type `hash`, as the built image gets them
+    /// Checks the labels the label schema gives type `hash`, as the built image gets them
     /// (the last `LABEL` of the final stage or a stage it is built `FROM`). The value must be
     /// a git object name as git prints it: lower-case hexadecimal, abbreviated (7 to 40
     /// digits) or full (40 digits for SHA-1, 64 for SHA-256 repositories). Values from
@@ -18,7 +18,7 @@ crate::declare_rule! {
     /// from. A branch name (`main`) or a tag moves, so the label stops saying what was built.
     ///
     /// ## Example
-    /// With `schema: {org.opencontainers.image.revision: hash}`:
+    /// With `label_schema: {org.opencontainers.image.revision: hash}` in the policy:
     /// ```dockerfile
     /// FROM alpine:3.20
     /// LABEL org.opencontainers.image.revision="main"

@@ -5,7 +5,7 @@ use crate::rules::{Check, Diagnostics, DockerfileContext};
 crate::declare_rule! {
     /// A label the label schema types as `semver` is not a semantic version.
     ///
-    /// Checks the labels the `schema` option gives type `semver`, as the built image gets them
+    /// Checks the labels the label schema gives type `semver`, as the built image gets them
     /// (the last `LABEL` of the final stage or a stage it is built `FROM`). The value must
     /// follow Semantic Versioning 2.0.0: `MAJOR.MINOR.PATCH` without leading zeros, optionally
     /// with a pre-release (`-rc.1`) and build metadata (`+build.5`); no `v` prefix. Values
@@ -18,7 +18,7 @@ crate::declare_rule! {
     /// `1.2` or `latest` sort wrongly or not at all.
     ///
     /// ## Example
-    /// With `schema: {org.opencontainers.image.version: semver}`:
+    /// With `label_schema: {org.opencontainers.image.version: semver}` in the policy:
     /// ```dockerfile
     /// FROM alpine:3.20
     /// LABEL org.opencontainers.image.version="v1.4"

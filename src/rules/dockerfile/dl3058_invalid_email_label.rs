@@ -5,7 +5,7 @@ use crate::rules::{Check, Diagnostics, DockerfileContext};
 crate::declare_rule! {
     /// A label the label schema types as `email` is not an e-mail address.
     ///
-    /// Checks the labels the `schema` option gives type `email`, as the built image gets them
+    /// Checks the labels the label schema gives type `email`, as the built image gets them
     /// (the last `LABEL` of the final stage or a stage it is built `FROM`). The value must be
     /// an RFC 5322 mailbox, `team@example.com` or `Payments Team <team@example.com>`, or a
     /// comma-separated list of them. Values from variables are resolved from the stage's
@@ -17,7 +17,7 @@ crate::declare_rule! {
     /// alerting tool. A name without an address, or an address with a typo, reaches nobody.
     ///
     /// ## Example
-    /// With `schema: {maintainer: email}`:
+    /// With `label_schema: {maintainer: email}` in the policy:
     /// ```dockerfile
     /// FROM alpine:3.20
     /// LABEL maintainer="Payments Team"
