@@ -136,7 +136,8 @@ pub const LABEL_SCHEMA: OptionSpec = OptionSpec {
     kind: OptionKind::StringMap,
     doc: "Labels the image must carry, each with the type its value must have: `text`, \
           `url`, `hash` (git commit), `rfc3339` (date-time), `semver`, `spdx` (license \
-          expression) or `email` (like hadolint's `label-schema`).",
+          expression) or `email` (like hadolint's `label-schema`). Usually set once for all \
+          label rules with the policy's top-level `label_schema`; a rule's own `schema` wins.",
 };
 
 /// The labels of `schema` whose type is `kind` (compared case-insensitively).

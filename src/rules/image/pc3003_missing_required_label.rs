@@ -9,8 +9,9 @@ crate::declare_rule! {
     /// base image set count too. Off unless the policy enables it, and it requires nothing
     /// until `labels` names something (a note says so).
     ///
-    /// The Dockerfile rules `DL3049`–`DL3058` check labels written in a Dockerfile against a
-    /// label schema; this rule checks the image, whatever built it.
+    /// The Dockerfile label rules (`DL3049`–`DL3056`, `DL3058`) check labels written in a
+    /// Dockerfile against the policy's `label_schema`; this rule checks the image, whatever
+    /// built it, against its own `labels` list.
     ///
     /// ## Why
     /// Labels are how tools get from an image back to its source: the repository
