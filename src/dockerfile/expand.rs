@@ -20,6 +20,13 @@ const PLATFORM_ARGS: &[(&str, &str)] = &[
     ("TARGETVARIANT", ""),
 ];
 
+/// The longest text one expansion may produce. Real values are a few hundred bytes; without a
+/// cap, `ARG A=$A$A` repeated forty times would ask for terabytes. A longer result counts as
+/// unknown (and an image reference built from it is reported as unresolved).
+const MAX_EXPANDED_BYTES: usize = 64 * 1024;
+/// How deep `${A:-${B:-…}}` defaults may nest before the word counts as unknown.
+const MAX_NESTING: usize = 16;
+
 /// Variables visible at one point of a Dockerfile. `None` means declared without a value.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
@@ -133,12 +140,25 @@ fn apply(
 
 /// Expands `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}`, `${VAR+word}` and
 /// `${VAR:?msg}`. Single-quoted text and escaped `$` are left alone. A variable without a value
-/// (and without a default form that supplies one) makes the result [`Unresolved`].
+/// (and without a default form that supplies one) makes the result [`Unresolved`], and so does
+/// a result longer than [`MAX_EXPANDED_BYTES`] or defaults nested deeper than [`MAX_NESTING`].
 pub fn expand(
     word: &str,
     escape: char,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, Unresolved> {
+    expand_nested(word, escape, lookup, 0)
+}
+
+fn expand_nested(
+    word: &str,
+    escape: char,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    depth: usize,
+) -> Result<String, Unresolved> {
+    let too_long = |name: &str| Unresolved {
+        variables: vec![name.to_string()],
+    };
     let chars: Vec<char> = word.chars().collect();
     let mut out = String::with_capacity(word.len());
     let mut missing = Vec::new();
@@ -177,8 +197,13 @@ pub fn expand(
                     break;
                 };
                 let inner: String = chars[i + 2..close].iter().collect();
-                match expand_braced(&inner, escape, lookup) {
-                    Ok(v) => out.push_str(&v),
+                match expand_braced(&inner, escape, lookup, depth) {
+                    Ok(v) => {
+                        out.push_str(&v);
+                        if out.len() > MAX_EXPANDED_BYTES {
+                            return Err(too_long(braced_name(&inner)));
+                        }
+                    }
                     Err(mut names) => missing.append(&mut names.variables),
                 }
                 i = close + 1;
@@ -192,7 +217,12 @@ pub fn expand(
                 }
                 let name: String = chars[start..end].iter().collect();
                 match lookup(&name) {
-                    Some(v) => out.push_str(&v),
+                    Some(v) => {
+                        out.push_str(&v);
+                        if out.len() > MAX_EXPANDED_BYTES {
+                            return Err(too_long(&name));
+                        }
+                    }
                     None => missing.push(name),
                 }
                 i = end;
@@ -224,21 +254,33 @@ fn matching_brace(chars: &[char], from: usize) -> Option<usize> {
     None
 }
 
+/// The variable name at the start of `${…}`'s inside.
+fn braced_name(inner: &str) -> &str {
+    let end = inner
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(inner.len());
+    &inner[..end]
+}
+
 fn expand_braced(
     inner: &str,
     escape: char,
     lookup: &dyn Fn(&str) -> Option<String>,
+    depth: usize,
 ) -> Result<String, Unresolved> {
-    let name_end = inner
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(inner.len());
-    let name = &inner[..name_end];
-    let op = &inner[name_end..];
-    let value = lookup(name);
+    let name = braced_name(inner);
+    let op = &inner[name.len()..];
     let unresolved = || {
         Err(Unresolved {
             variables: vec![name.to_string()],
         })
+    };
+    if depth >= MAX_NESTING {
+        return unresolved();
+    }
+    let value = lookup(name);
+    let expand = |word: &str, escape: char, lookup: &dyn Fn(&str) -> Option<String>| {
+        expand_nested(word, escape, lookup, depth + 1)
     };
     let (operator, word) = [":-", ":+", ":?", "-", "+", "?"]
         .iter()
@@ -392,6 +434,35 @@ mod tests {
         assert_eq!(x("$B").unwrap_err().variables, vec!["B"]);
         assert_eq!(x("${B}:${C}").unwrap_err().variables, vec!["B", "C"]);
         assert!(x("${A#x}").is_err());
+    }
+
+    #[test]
+    fn runaway_expansions_are_unknown_not_unbounded() {
+        // Doubling an ARG forty times would need 2 TiB: the value becomes unknown once it
+        // passes the cap, and the image built from it is unresolved (reported, not guessed).
+        let doubling = format!("ARG A=xx\n{}FROM img:$A\n", "ARG A=$A$A\n".repeat(40));
+        assert_eq!(
+            images(&doubling, &[]),
+            vec![(
+                ImageUseKind::From,
+                Err(Unresolved {
+                    variables: vec!["A".into()]
+                })
+            )]
+        );
+        // Below the cap, doubling works as BuildKit's does.
+        let short = format!("ARG A=xx\n{}FROM img:$A\n", "ARG A=$A$A\n".repeat(3));
+        assert_eq!(
+            images(&short, &[])[0].1,
+            Ok(format!("img:{}", "x".repeat(16)))
+        );
+
+        // Nested defaults: a few levels resolve; thousands are unknown, quickly.
+        let env = vars(&[("A", "1")]);
+        let nested = |depth: usize| format!("{}A{}", "${B:-".repeat(depth), "}".repeat(depth));
+        assert_eq!(expand(&nested(3), '\\', &env).unwrap(), "A");
+        assert_eq!(expand("${B:-${C:-$A}}", '\\', &env).unwrap(), "1");
+        assert!(expand(&nested(50_000), '\\', &env).is_err());
     }
 
     fn images(src: &str, args: &[(&str, &str)]) -> Vec<(ImageUseKind, Result<String, Unresolved>)> {

@@ -416,8 +416,17 @@ enum Token {
     Separator,
 }
 
+/// How deep `$(…)` and backtick substitutions are parsed: real scripts nest two or three; a
+/// file nesting thousands would otherwise exhaust the stack. Commands nested deeper are not
+/// seen by the rules.
+const MAX_SUBSTITUTION_DEPTH: usize = 16;
+
 /// Parses shell text; `first_line` is the absolute line of its first line.
 pub fn parse_script(text: &str, first_line: usize) -> Script {
+    parse_nested(text, first_line, 0)
+}
+
+fn parse_nested(text: &str, first_line: usize, depth: usize) -> Script {
     let mut script = Script::default();
     let mut pipelines: Vec<Vec<SimpleCommand>> = Vec::new();
     let mut pipeline: Vec<SimpleCommand> = Vec::new();
@@ -465,8 +474,11 @@ pub fn parse_script(text: &str, first_line: usize) -> Script {
     if !pipeline.is_empty() {
         pipelines.push(pipeline);
     }
+    if depth >= MAX_SUBSTITUTION_DEPTH {
+        substitutions.clear();
+    }
     for (text, line) in substitutions {
-        let inner = parse_script(&text, line);
+        let inner = parse_nested(&text, line, depth + 1);
         let mut by_pipeline: Vec<Vec<SimpleCommand>> = Vec::new();
         for c in inner.commands {
             if by_pipeline.len() <= c.pipeline {
@@ -906,6 +918,25 @@ mod tests {
         assert!(w.contains(&vec!["curl", "-s", "https://x"]));
         assert!(w.contains(&vec!["sh"]));
         assert!(s.has_pipe());
+    }
+
+    #[test]
+    fn nested_substitutions_are_parsed_to_a_bounded_depth() {
+        let nested = |depth: usize| {
+            format!(
+                "echo {}$(curl -k https://x){}",
+                "$(echo ".repeat(depth - 1),
+                ")".repeat(depth - 1)
+            )
+        };
+        let shallow = parse_script(&nested(3), 1);
+        let w = words(&shallow);
+        assert!(w.contains(&vec!["curl", "-k", "https://x"]), "{w:?}");
+        // Fifty thousand levels used to overflow the stack; now they stop at the limit.
+        let deep = parse_script(&nested(50_000), 1);
+        assert!(!words(&deep).iter().any(|c| c.first() == Some(&"curl")));
+        let backticks = format!("echo {}`curl x`{}", "$(".repeat(20_000), ")".repeat(20_000));
+        assert!(!parse_script(&backticks, 1).commands.is_empty());
     }
 
     #[test]
