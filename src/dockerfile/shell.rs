@@ -3,6 +3,7 @@
 //! no expansion is performed, words keep `$VAR` as written (quotes removed).
 
 use super::ast::{Args, Command, Dockerfile, Instruction, Keyword, Stage};
+use super::DockerfileFacts;
 use crate::finding::Span;
 
 /// One simple command: `FOO=1 apt-get install -y curl`.
@@ -192,24 +193,25 @@ pub struct RunScript<'a> {
 }
 
 impl RunScript<'_> {
-    /// Where to report `command`: the instruction's span, or the command's own line when it
-    /// comes from a heredoc body (`source` is the file's text, for the line's length).
-    pub fn span_of(&self, command: &SimpleCommand, source: &str) -> Span {
-        let in_heredoc = self
-            .run
-            .heredocs
-            .first()
-            .is_some_and(|h| command.line >= h.body_line);
-        if !in_heredoc {
-            return self.run.span;
-        }
-        let text = source
-            .lines()
-            .nth(command.line.saturating_sub(1))
-            .unwrap_or("")
-            .trim_end_matches('\r');
-        Span::new(command.line, 1, command.line, text.chars().count() + 1)
+    /// Where to report `command`: see [`command_span`].
+    pub fn span_of(&self, command: &SimpleCommand, facts: &DockerfileFacts) -> Span {
+        command_span(self.run, command.line, facts.line_text(command.line))
     }
+}
+
+/// Where to report a command on `line` of RUN `run`: the instruction's span, or, when the
+/// command sits in a heredoc script (where the RUN's first line says little), that line from
+/// its first non-blank character. `line_text` is the text of `line`.
+pub fn command_span(run: &Instruction, line: usize, line_text: &str) -> Span {
+    let in_heredoc = run
+        .heredocs
+        .first()
+        .is_some_and(|h| line >= h.body_line && line <= run.span.end_line);
+    if !in_heredoc {
+        return run.span;
+    }
+    let indent = line_text.chars().take_while(|c| c.is_whitespace()).count();
+    Span::new(line, indent + 1, line, line_text.chars().count() + 1)
 }
 
 /// Every RUN whose commands can be read, in file order, `ONBUILD RUN` triggers included: exec
@@ -1011,14 +1013,23 @@ mod tests {
         let src = "FROM a\nRUN echo 1 && \\\n  echo 2\nRUN <<EOF\nset -e\nsudo make\nEOF\n";
         let file = parse(src);
         let runs = run_scripts(&file);
+        let line = |n: usize| src.lines().nth(n - 1).unwrap_or("");
         let continued = &runs[0];
+        let command = &continued.script.commands[1];
         assert_eq!(
-            continued.span_of(&continued.script.commands[1], src),
+            command_span(continued.run, command.line, line(command.line)),
             continued.run.span
         );
         let heredoc = &runs[1];
-        let span = heredoc.span_of(&heredoc.script.commands[1], src);
+        let command = &heredoc.script.commands[1];
+        let span = command_span(heredoc.run, command.line, line(command.line));
         assert_eq!((span.line, span.column, span.end_column), (6, 1, 10));
+        // An indented heredoc line is reported from its first non-blank character.
+        let src = "FROM a\nRUN <<EOF\n  sudo make\nEOF\n";
+        let file = parse(src);
+        let runs = run_scripts(&file);
+        let span = command_span(runs[0].run, 3, "  sudo make");
+        assert_eq!((span.line, span.column, span.end_column), (3, 3, 12));
     }
 
     #[test]

@@ -70,7 +70,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
             .and_then(SimpleCommand::program_name)
             .unwrap_or("the last command");
         out.push(
-            run.span_of(pipe, &file.source),
+            run.span_of(pipe, ctx.facts),
             format!(
                 "`{}` can fail unnoticed when piped into `{last}`: only the last command's exit \
                  status counts; use `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` or \

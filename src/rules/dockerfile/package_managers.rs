@@ -77,17 +77,7 @@ impl Run<'_> {
     /// a heredoc script (where the instruction's first line says little).
     pub fn span(&self, facts: &DockerfileFacts, command: &Command) -> Span {
         let line = command.cmd.line;
-        let in_heredoc = self
-            .inst
-            .heredocs
-            .first()
-            .is_some_and(|h| line >= h.body_line && line <= self.inst.span.end_line);
-        if !in_heredoc {
-            return self.inst.span;
-        }
-        let text = facts.line_text(line);
-        let indent = text.chars().take_while(|c| c.is_whitespace()).count();
-        Span::new(line, indent + 1, line, text.chars().count() + 1)
+        crate::dockerfile::shell::command_span(self.inst, line, facts.line_text(line))
     }
 
     /// Commands running program `name` (by file name), with their positions in
