@@ -9,9 +9,9 @@
 //!
 //! Per run: one endpoint check (`GET /v2/`, which also yields the auth challenge) per registry,
 //! one authorization per repository (a bearer token is minted again when it expires or the
-//! registry answers 401 to it, once per stale token), one manifest request per tag (the tag resolves once to a
-//! digest; everything after is fetched by digest), one request per digest (a cache of verified
-//! content). Requests in flight are bounded by a semaphore; 429 and 5xx answers (and broken
+//! registry answers 401 to it, once per stale token), one manifest request per tag (the tag
+//! resolves once to a digest; everything after is fetched by digest), one request per digest
+//! (a cache of verified content). Requests in flight are bounded by a semaphore; 429 and 5xx answers (and broken
 //! connections) are retried with exponential backoff, a bounded number of times.
 //!
 //! TLS uses the system's roots plus `--ca-file`. Only registries listed as insecure are tried
@@ -762,9 +762,7 @@ impl Repository<'_> {
             }),
         }
     }
-}
 
-impl Repository<'_> {
     /// The current authorization, minted again first if its token has (nearly) expired.
     async fn fresh_authorization(&self) -> Result<Authorization, ImageError> {
         let current = self.auth.current();
