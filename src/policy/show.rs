@@ -308,12 +308,6 @@ custom:
                 policy.on_error
             )
         );
-        let summary = |p: &Policy| -> Vec<_> {
-            p.rules
-                .iter()
-                .map(|r| (r.rule.id, r.severity, r.options.clone()))
-                .collect()
-        };
         assert_eq!(summary(&again), summary(&policy));
         assert_eq!(again.label_schema, policy.label_schema);
         assert!(policy.label_schema.is_some());
@@ -342,6 +336,20 @@ custom:
         assert!(shown.contains("relative_to: \"..\""), "{shown}");
         assert!(shown.contains("  non-root-user: off\n"), "{shown}");
         assert!(shown.contains("- rules: [no-latest-tag]\n"), "{shown}");
+    }
+
+    /// Each enabled rule with its severity and options: what a round trip must keep.
+    fn summary(
+        p: &Policy,
+    ) -> Vec<(
+        &'static str,
+        crate::finding::Severity,
+        crate::rules::RuleOptions,
+    )> {
+        p.rules
+            .iter()
+            .map(|r| (r.rule.id, r.severity, r.options.clone()))
+            .collect()
     }
 
     #[test]
@@ -377,12 +385,6 @@ custom:
             "{shown}"
         );
         assert!(shown.contains("  invalid-url-label: medium\n"), "{shown}");
-        let summary = |p: &Policy| -> Vec<_> {
-            p.rules
-                .iter()
-                .map(|r| (r.rule.id, r.severity, r.options.clone()))
-                .collect()
-        };
         assert_eq!(summary(&again), summary(&policy));
         assert_eq!(again.label_schema, policy.label_schema);
     }
