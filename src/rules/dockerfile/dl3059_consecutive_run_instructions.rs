@@ -1,5 +1,5 @@
 use super::util::stage_body;
-use crate::dockerfile::shell::run_scripts;
+use crate::dockerfile::shell::{run_scripts, SimpleCommand};
 use crate::dockerfile::{Flag, Keyword};
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
@@ -11,7 +11,10 @@ crate::declare_rule! {
     /// blank lines between them do not matter) when both run a single command and use the
     /// same flags. A `RUN` that already chains several commands (`&&`, `;`, a heredoc
     /// script) shows the split is deliberate, and different `--mount`/`--network` flags
-    /// cannot be merged, so neither is reported. Commands under a non-POSIX `SHELL` are not
+    /// cannot be merged, so neither is reported. As in hadolint, a test (`[ … ]`, `[[ … ]]`,
+    /// `test`) is not counted as a command: `RUN [ -d /x ] && echo ok` and
+    /// `RUN if [ -n "$P" ]; then echo "$P" >> f; fi` are one step each, and consecutive ones
+    /// can be merged. Commands under a non-POSIX `SHELL` are not
     /// counted and not reported.
     ///
     /// ## Why
@@ -39,6 +42,11 @@ crate::declare_rule! {
     };
 }
 
+/// A condition rather than a step: `[ … ]`, `[[ … ]]`, `test …`.
+fn is_test(command: &SimpleCommand) -> bool {
+    matches!(command.program(), Some("[" | "[[" | "test"))
+}
+
 /// The `RUN` a following one would merge into.
 struct Previous<'a> {
     flags: &'a [Flag],
@@ -52,7 +60,10 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         scripts
             .iter()
             .find(|s| s.index == index && !s.onbuild)
-            .is_some_and(|s| s.script.commands.len() <= 1)
+            .is_some_and(|s| {
+                let steps = s.script.commands.iter().filter(|c| !is_test(c)).count();
+                steps <= 1
+            })
     };
     for stage in &facts.file.stages {
         let mut previous: Option<Previous<'_>> = None;
@@ -111,6 +122,15 @@ mod tests {
             ),
             ("FROM a\nRUN foo && bar\nRUN foo\nRUN bar\n", vec![4]),
             ("FROM a\nRUN [\"foo\"]\nRUN bar \\\n  --baz\n", vec![3]),
+            // A test is a condition, not a step (hadolint's count).
+            (
+                "FROM a\nRUN [ -d /tmp ] && echo ok\nRUN [ ! -d /x ] && echo ok\n",
+                vec![3],
+            ),
+            (
+                "FROM a\nRUN if [ -n \"$P\" ]; then echo \"$P\" >> f; fi\nRUN if test -n \"$Q\"; then echo q; fi\n",
+                vec![3],
+            ),
         ] {
             assert_eq!(lint(&RULE, src), lines, "{src}");
         }
@@ -125,8 +145,8 @@ mod tests {
             "FROM a\nRUN --mount=type=secret,id=foo /foo.sh\nRUN --mount=type=secret,id=bar /bar.sh\n",
             "FROM a\nRUN foo && bar\nRUN foobar\n",
             "FROM a\nRUN foobar\nRUN foo; bar\n",
-            // A test is a command: hadolint counts `[ … ]` as none and reports this.
-            "FROM a\nRUN [ -d /tmp ] && echo ok\nRUN [ ! -d /x ] && echo ok\n",
+            // Two steps besides the test: a chain.
+            "FROM a\nRUN [ -d /tmp ] && echo ok && touch /ok\nRUN echo next\n",
             "FROM a\nRUN foo\nRUN <<EOF\nbar\nbaz\nEOF\n",
             "FROM a AS one\nRUN foo\nFROM b\nRUN bar\n",
             "FROM a\nRUN foo\nONBUILD RUN bar\n",
