@@ -156,9 +156,6 @@ fn expand_nested(
     lookup: &dyn Fn(&str) -> Option<String>,
     depth: usize,
 ) -> Result<String, Unresolved> {
-    let too_long = |name: &str| Unresolved {
-        variables: vec![name.to_string()],
-    };
     let chars: Vec<char> = word.chars().collect();
     let mut out = String::with_capacity(word.len());
     let mut missing = Vec::new();
@@ -201,7 +198,7 @@ fn expand_nested(
                     Ok(v) => {
                         out.push_str(&v);
                         if out.len() > MAX_EXPANDED_BYTES {
-                            return Err(too_long(braced_name(&inner)));
+                            return Err(Unresolved::variable(braced_name(&inner)));
                         }
                     }
                     Err(mut names) => missing.append(&mut names.variables),
@@ -220,7 +217,7 @@ fn expand_nested(
                     Some(v) => {
                         out.push_str(&v);
                         if out.len() > MAX_EXPANDED_BYTES {
-                            return Err(too_long(&name));
+                            return Err(Unresolved::variable(&name));
                         }
                     }
                     None => missing.push(name),
@@ -270,11 +267,7 @@ fn expand_braced(
 ) -> Result<String, Unresolved> {
     let name = braced_name(inner);
     let op = &inner[name.len()..];
-    let unresolved = || {
-        Err(Unresolved {
-            variables: vec![name.to_string()],
-        })
-    };
+    let unresolved = || Err(Unresolved::variable(name));
     if depth >= MAX_NESTING {
         return unresolved();
     }

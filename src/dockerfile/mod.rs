@@ -47,6 +47,15 @@ pub struct Unresolved {
     pub variables: Vec<String>,
 }
 
+impl Unresolved {
+    /// Unresolved because of one variable.
+    pub fn variable(name: &str) -> Unresolved {
+        Unresolved {
+            variables: vec![name.to_string()],
+        }
+    }
+}
+
 /// Everything known about one Dockerfile, gathered before rules run.
 #[derive(Debug, Clone)]
 pub struct DockerfileFacts {

@@ -17,8 +17,8 @@ crate::declare_rule! {
     /// hand later in the same RUN (`apk add -U x && rm -rf /var/cache/apk/*`) is still
     /// flagged on the `apk add`, as in hadolint: that is the very pattern `--no-cache`
     /// replaces, and the message says so (an `apk update` before it is then part of the same
-    /// pattern, not a second finding). Only stages whose `/var/cache/apk` reaches the built image are judged:
-    /// a builder stage whose cache is left behind is not flagged.
+    /// pattern, not a second finding). Only stages whose `/var/cache/apk` reaches the built
+    /// image are judged: a builder stage whose cache is left behind is not flagged.
     ///
     /// ## Why
     /// apk stores the index it downloads in `/var/cache/apk`: a few megabytes in every image
@@ -61,10 +61,9 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
                 if subcommand != "add" {
                     continue;
                 }
-                format!(
-                    "`apk {subcommand}` without `--no-cache`, then /var/cache/apk removed by \
-                     hand; `apk add --no-cache` does both"
-                )
+                "`apk add` without `--no-cache`, then /var/cache/apk removed by hand; \
+                 `apk add --no-cache` does both"
+                    .to_string()
             } else {
                 format!(
                     "`apk {subcommand}` leaves the package index in /var/cache/apk; use \
