@@ -364,7 +364,8 @@ fn check_file(
         }
     };
     let source = String::from_utf8_lossy(&bytes);
-    let facts = gather(&target, &source, options);
+    let mut facts = gather(&target, &source, options);
+    facts.base_env = base.and_then(images::BaseImage::env);
     let mut raw: Vec<(&'static Rule, Severity, Diagnostics)> = Vec::new();
     for enabled in &policy.rules {
         if let Check::Dockerfile(check) = enabled.rule.check {

@@ -398,6 +398,58 @@ fn resolve_lets_the_base_images_user_decide_non_root_user() {
     assert!(run.stderr.contains("base image"), "{run:?}");
 }
 
+#[test]
+fn resolve_expands_user_variables_with_the_base_images_env() {
+    // .NET images set APP_UID=1654 and no USER; their samples end with `USER $APP_UID`.
+    let registry = Registry::start(Config::default());
+    let dir = tempfile::tempdir().unwrap();
+    let base = |uid: &'static str| ImageSpec {
+        user: None,
+        env: vec![uid, "DOTNET_VERSION=9.0.0"],
+        ..ImageSpec::default()
+    };
+    let layout = layout(
+        dir.path(),
+        &[("app", base("APP_UID=1654")), ("zero", base("APP_UID=0"))],
+    );
+    registry.push(&layout, "app", "dotnet/aspnet:9.0", &[]);
+    registry.push(&layout, "zero", "dotnet/aspnet:zero", &[]);
+    let host = registry.host.clone();
+    for (file, tag) in [("Dockerfile", "9.0"), ("Zero.Dockerfile", "zero")] {
+        std::fs::write(
+            dir.path().join(file),
+            format!("FROM {host}/dotnet/aspnet:{tag}\nCOPY app /app\nUSER $APP_UID\n"),
+        )
+        .unwrap();
+    }
+    let insecure = ["--insecure-registry", host.as_str()];
+
+    // Without --resolve the value is unknown, and the gate says so (it fails closed).
+    let run = check(dir.path(), &["Dockerfile"]);
+    let user = findings_of(&run, "PC1004");
+    assert_eq!(user.len(), 1, "{run:?}");
+    assert!(
+        user[0].0.contains("cannot tell") && user[0].0.contains("--resolve"),
+        "{user:?}"
+    );
+
+    // With it, the image's value decides: 1654 passes, 0 is root.
+    let run = check(
+        dir.path(),
+        &[
+            &insecure[..],
+            &["--resolve", "Dockerfile", "Zero.Dockerfile"],
+        ]
+        .concat(),
+    );
+    assert!(run.code == 0 || run.code == 1, "{run:?}");
+    let user = findings_of(&run, "PC1004");
+    assert_eq!(user.len(), 1, "only the base with APP_UID=0 fails: {run:?}");
+    assert_eq!(user[0].1, "Zero.Dockerfile");
+    assert_eq!(user[0].2, 3, "reported at the USER line: {user:?}");
+    assert!(user[0].0.contains("resolved to `0`"), "{user:?}");
+}
+
 /// Builds `context/Dockerfile` with buildah (daemonless: vfs storage, chroot isolation) and
 /// exports the image as `oci:DIR:app`.
 fn buildah_build(work: &Path, context: &Path) -> String {

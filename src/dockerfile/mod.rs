@@ -68,12 +68,27 @@ pub struct DockerfileFacts {
     pub images: Vec<ImageUse>,
     /// The stage `--target` names (as `docker build --target`); `None` builds the last one.
     pub target: Option<usize>,
+    /// With `--resolve`, the `Env` of the image the built stage's chain starts `FROM`: BuildKit
+    /// expands variables in that stage, and the stages built from it, with those values too.
+    pub base_env: Option<BaseEnv>,
     /// The commands of every RUN as the package-manager and shell rules read them (wrappers
     /// removed, `sh -c` scripts opened, script variables expanded), derived once on first use.
     /// Byte offset where each line of the source starts.
     line_starts: Vec<usize>,
     pub(crate) run_commands:
         std::sync::OnceLock<Vec<crate::rules::dockerfile::package_managers::RunCommands>>,
+}
+
+/// The environment a fetched base image gives the stage built `FROM` it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseEnv {
+    /// The stage whose `FROM` names the image (the first stage of the built stage's chain).
+    pub stage: usize,
+    /// The image as written in that `FROM`.
+    pub image: String,
+    /// Each variable the image sets; `None` when its platforms set different values (a
+    /// multi-platform build would see each in turn, so no one value can be judged).
+    pub vars: BTreeMap<String, Option<String>>,
 }
 
 impl DockerfileFacts {
@@ -87,6 +102,7 @@ impl DockerfileFacts {
             build_args: build_args.clone(),
             images,
             target: None,
+            base_env: None,
             line_starts: std::iter::once(0)
                 .chain(source.match_indices('\n').map(|(i, _)| i + 1))
                 .collect(),

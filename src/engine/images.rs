@@ -19,7 +19,7 @@
 
 use super::{silenced, Outcome};
 use crate::dockerfile::pragma::Pragma;
-use crate::dockerfile::{Args, DockerfileFacts, ImageUse, ImageUseKind, Stage};
+use crate::dockerfile::{Args, BaseEnv, DockerfileFacts, ImageUse, ImageUseKind, Stage};
 use crate::finding::{Finding, Location, Severity, Span};
 use crate::image::{ImageError, ImageFacts, ImageReference, ImageTarget, PlatformImage};
 use crate::policy::{Date, EnabledRule, OnError, Policy};
@@ -28,6 +28,7 @@ use crate::rules::image::history::{judges_history, History};
 use crate::rules::image::BASE_IMAGE_RULES;
 use crate::rules::{Check, Diagnostics, ImageContext, ReferenceContext, Rule};
 use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
 /// The rule whose image check decides a Dockerfile's user when its final stage sets none.
@@ -43,9 +44,50 @@ pub struct BaseImage {
     pub final_from: Span,
     /// The reference as written in the Dockerfile.
     pub written: String,
+    /// The stage whose `FROM` names the image.
+    pub stage: usize,
     /// Whether the final stage (or a stage it builds on) sets a `USER`.
     pub stage_sets_user: bool,
     pub facts: Result<ImageFacts, ImageError>,
+}
+
+impl BaseImage {
+    /// The environment the fetched image gives the stage built from it: each `NAME=value` of
+    /// its config's `Env`, with the value every platform agrees on (`None` where they
+    /// differ). `None` when the image could not be fetched.
+    pub fn env(&self) -> Option<BaseEnv> {
+        let image = self.facts.as_ref().ok()?;
+        // Each platform's variables (a later `NAME=` wins, as in a container's environment).
+        let per_platform: Vec<BTreeMap<&str, &str>> = image
+            .platforms
+            .iter()
+            .map(|p| {
+                p.config
+                    .env
+                    .iter()
+                    .filter_map(|e| e.split_once('='))
+                    .collect()
+            })
+            .collect();
+        let names: BTreeSet<&str> = per_platform
+            .iter()
+            .flat_map(|p| p.keys().copied())
+            .collect();
+        let vars = names
+            .into_iter()
+            .map(|name| {
+                let mut values = per_platform.iter().map(|p| p.get(name));
+                let first = values.next().flatten();
+                let agreed = values.all(|v| v == first).then_some(first).flatten();
+                (name.to_string(), agreed.map(|v| v.to_string()))
+            })
+            .collect();
+        Some(BaseEnv {
+            stage: self.stage,
+            image: self.written.clone(),
+            vars,
+        })
+    }
 }
 
 /// The `FROM` image a Dockerfile's built stage (`--target`, else the last) is built on,
@@ -95,6 +137,7 @@ pub struct BaseRequest {
     pub span: Span,
     pub final_from: Span,
     pub written: String,
+    pub stage: usize,
     pub stage_sets_user: bool,
     /// `docker://` + the normalised reference.
     pub target: ImageTarget,
@@ -110,6 +153,7 @@ impl BaseRequest {
             span: image.span,
             final_from,
             written: image.written.clone(),
+            stage: image.stage,
             stage_sets_user,
             target: ImageTarget::from_parts("docker", &reference.to_string()).ok()?,
         })
@@ -121,6 +165,7 @@ impl BaseRequest {
             span: self.span,
             final_from: self.final_from,
             written: self.written,
+            stage: self.stage,
             stage_sets_user: self.stage_sets_user,
             facts,
         }
@@ -596,5 +641,68 @@ mod tests {
             "{:#?}",
             results.findings
         );
+    }
+
+    /// The base image's `Env` as the stage built from it sees it: a later `NAME=` wins within
+    /// a platform, and a value counts only when every platform agrees on it.
+    #[test]
+    fn base_env_keeps_what_every_platform_agrees_on() {
+        let platform = |arch: &str, env: &[&str]| {
+            let mut p = platform_with_history(arch, &[]);
+            p.config.env = env.iter().map(|e| e.to_string()).collect();
+            p
+        };
+        let base = |platforms: Vec<PlatformImage>| BaseImage {
+            span: Span::default(),
+            final_from: Span::default(),
+            written: "example/app:1".into(),
+            stage: 2,
+            stage_sets_user: false,
+            facts: Ok(ImageFacts {
+                target: "docker://example/app:1".into(),
+                reference: None,
+                digest: "sha256:top".into(),
+                media_type: None,
+                platforms,
+            }),
+        };
+        let env = base(vec![
+            platform(
+                "amd64",
+                &[
+                    "APP_UID=1654",
+                    "A=1",
+                    "A=2",
+                    "ARCH=amd64",
+                    "ONLY=x",
+                    "BROKEN",
+                ],
+            ),
+            platform("arm64", &["APP_UID=1654", "A=2", "ARCH=arm64"]),
+        ])
+        .env()
+        .unwrap();
+        assert_eq!((env.stage, env.image.as_str()), (2, "example/app:1"));
+        let vars: Vec<(&str, Option<&str>)> = env
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_deref()))
+            .collect();
+        assert_eq!(
+            vars,
+            [
+                ("A", Some("2")),
+                ("APP_UID", Some("1654")),
+                ("ARCH", None),
+                ("ONLY", None)
+            ]
+        );
+        // An image that could not be fetched gives nothing to expand with.
+        let mut failed = base(Vec::new());
+        failed.facts = Err(ImageError::NotFound {
+            what: "example/app:1".into(),
+            detail: None,
+        });
+        assert_eq!(failed.env(), None);
     }
 }

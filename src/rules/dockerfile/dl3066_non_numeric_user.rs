@@ -15,8 +15,9 @@ crate::declare_rule! {
     /// - The user part (before any `:group`) must be a number; the group may be a name, as
     ///   runtimes check only the UID. `USER 10001:app` passes, `USER app:10001` does not.
     /// - Variables are resolved from the stage's `ARG`s (with `--build-arg` overrides) and
-    ///   `ENV`s, including `ENV`s of the stages it is built from. A user whose variable has
-    ///   no known value is not judged.
+    ///   `ENV`s, including `ENV`s of the stages it is built from and, with `--resolve`, the
+    ///   base image's `Env` (as `PC1004` does). A user whose variable has no known value is
+    ///   not judged.
     /// - `root` is left to `PC1004`, which reports it at a higher severity.
     /// - Windows images are not judged: Windows has no numeric UIDs. An image counts as
     ///   Windows when a stage of the chain is built from `mcr.microsoft.com/windows…` or a

@@ -1,4 +1,4 @@
-use super::util::{last_user, resolve_user, stage_chain, UserInstruction};
+use super::util::{base_env, last_user, resolve_user, stage_chain, UserInstruction};
 use crate::dockerfile::{DockerfileFacts, ImageUseKind};
 use crate::finding::{Severity, Span};
 use crate::rules::{Check, Diagnostics, DockerfileContext, ImageContext};
@@ -14,9 +14,11 @@ crate::declare_rule! {
     ///   group (`USER root:root`, `USER 0:0`); an empty user also means root. A non-root user
     ///   with group `0` (`USER app:0`) passes.
     /// - Variables are resolved like BuildKit does: the stage's `ARG`s (with `--build-arg`
-    ///   overrides and `${VAR:-default}` forms) and `ENV`s, including `ENV`s of parent stages.
-    ///   A `USER` whose variable has no known value (it may come from the base image) is
-    ///   reported as unresolvable rather than passed.
+    ///   overrides and `${VAR:-default}` forms) and `ENV`s, including `ENV`s of parent stages
+    ///   and, with `--resolve`, the base image's `Env` (so `USER $APP_UID` on a .NET image,
+    ///   which sets `APP_UID=1654`, is judged as `1654`; a value the base image's platforms do
+    ///   not agree on stays unknown). A `USER` whose variable has no known value is reported
+    ///   as unresolvable rather than passed.
     /// - A final stage without any `USER` is reported at its `FROM`: it runs as the base
     ///   image's user, which is root unless the base image sets one (checking that needs the
     ///   image's config, which `--resolve` fetches). From `scratch` it is always root. With
@@ -74,20 +76,40 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let resolved =
         resolve_user(facts, &chain, &user).map(|u| u.replace(['"', '\''], "").trim().to_string());
     match resolved {
-        Err(unresolved) => out.push(
-            span,
-            format!(
-                "cannot tell whether the final stage runs as root: USER `{}`{inherited} uses {} \
-                 with no known value (it may come from the base image)",
-                user.written,
-                unresolved
-                    .variables
-                    .iter()
-                    .map(|v| format!("`{v}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ),
+        Err(unresolved) => {
+            let set_by_base = |v: &String| base_env(facts, &chain)?.vars.get(v).cloned();
+            let why = match base_env(facts, &chain) {
+                None => "it may come from the base image, whose `Env` `--resolve` reads".into(),
+                Some(base) => match unresolved.variables.iter().find_map(set_by_base) {
+                    Some(Some(_)) => format!(
+                        "base image `{}` sets it and so does an ARG: BuildKit takes the ARG, the \
+                         classic builder the image's value",
+                        base.image
+                    ),
+                    Some(None) => {
+                        format!(
+                            "base image `{}` sets it differently per platform",
+                            base.image
+                        )
+                    }
+                    None => format!("base image `{}` does not set it either", base.image),
+                },
+            };
+            out.push(
+                span,
+                format!(
+                    "cannot tell whether the final stage runs as root: USER `{}`{inherited} uses \
+                     {} with no known value ({why})",
+                    user.written,
+                    unresolved
+                        .variables
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        }
         Ok(resolved) if is_root(&resolved) => {
             let shown = if resolved == user.written {
                 format!("`{resolved}`")
@@ -175,12 +197,31 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let facts = DockerfileFacts::gather("Dockerfile", src, &build_args);
+        findings_of(&facts)
+    }
+
+    /// Findings when `--resolve` fetched the first stage's base image and found `vars` in its
+    /// `Env` (`None`: its platforms disagree).
+    fn findings_on_base(src: &str, vars: &[(&str, Option<&str>)]) -> Vec<(usize, String)> {
+        let mut facts = DockerfileFacts::gather("Dockerfile", src, &BTreeMap::new());
+        facts.base_env = Some(crate::dockerfile::BaseEnv {
+            stage: 0,
+            image: "mcr.microsoft.com/dotnet/aspnet:9.0".into(),
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+                .collect(),
+        });
+        findings_of(&facts)
+    }
+
+    fn findings_of(facts: &DockerfileFacts) -> Vec<(usize, String)> {
         assert!(facts.file.errors.is_empty(), "{:?}", facts.file.errors);
         let options = RuleOptions::default();
         let mut out = Diagnostics::default();
         check(
             &DockerfileContext {
-                facts: &facts,
+                facts,
                 options: &options,
             },
             &mut out,
@@ -307,6 +348,56 @@ mod tests {
         let src = "FROM alpine:3.20\nARG APP_USER=app\nUSER $APP_USER\n";
         assert_eq!(findings_with(src, &[("APP_USER", "root")]).len(), 1);
         assert!(findings_with(src, &[("APP_USER", "web")]).is_empty());
+    }
+
+    #[test]
+    fn resolves_variables_from_the_fetched_base_image() {
+        // .NET images set APP_UID=1654 and their samples say `USER $APP_UID`.
+        let src = "FROM mcr.microsoft.com/dotnet/aspnet:9.0\nUSER $APP_UID\n";
+        let message = catches_at(src, 2);
+        assert!(message.contains("--resolve"), "{message}");
+        assert_eq!(findings_on_base(src, &[("APP_UID", Some("1654"))]), vec![]);
+        let found = findings_on_base(src, &[("APP_UID", Some("0"))]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("resolved to `0`"), "{found:?}");
+        // Through a parent stage, and into `${…:-default}` forms.
+        let parent = "FROM mcr.microsoft.com/dotnet/aspnet:9.0 AS base\nFROM base\nUSER $APP_UID\n";
+        assert_eq!(
+            findings_on_base(parent, &[("APP_UID", Some("1654"))]),
+            vec![]
+        );
+        let default = "FROM mcr.microsoft.com/dotnet/aspnet:9.0\nUSER ${APP_UID:-0}\n";
+        assert_eq!(
+            findings_on_base(default, &[("APP_UID", Some("1654"))]),
+            vec![]
+        );
+        // The Dockerfile's own ENV replaces the image's value.
+        let own = "FROM mcr.microsoft.com/dotnet/aspnet:9.0\nENV APP_UID=0\nUSER $APP_UID\n";
+        assert_eq!(findings_on_base(own, &[("APP_UID", Some("1654"))]).len(), 1);
+        // Unknown stays unknown, and the message says why: not set, set differently per
+        // platform, or shadowed by an ARG (BuildKit and the classic builder disagree there).
+        for (vars, why) in [
+            (vec![("OTHER", Some("1"))], "does not set it either"),
+            (vec![("APP_UID", None)], "differently per platform"),
+        ] {
+            let found = findings_on_base(src, &vars);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert!(found[0].1.contains(why), "{found:?}");
+        }
+        let shadowed = "FROM mcr.microsoft.com/dotnet/aspnet:9.0\nARG APP_UID=0\nUSER $APP_UID\n";
+        let found = findings_on_base(shadowed, &[("APP_UID", Some("1654"))]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("so does an ARG"), "{found:?}");
+        // An ARG with the image's own value changes nothing.
+        let same = "FROM mcr.microsoft.com/dotnet/aspnet:9.0\nARG APP_UID=1654\nUSER $APP_UID\n";
+        assert_eq!(findings_on_base(same, &[("APP_UID", Some("1654"))]), vec![]);
+        // The fetched image is the first stage's; a chain starting elsewhere does not see it.
+        let other =
+            "FROM mcr.microsoft.com/dotnet/aspnet:9.0 AS a\nFROM alpine:3.20\nUSER $APP_UID\n";
+        assert_eq!(
+            findings_on_base(other, &[("APP_UID", Some("1654"))]).len(),
+            1
+        );
     }
 
     #[test]

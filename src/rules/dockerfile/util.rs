@@ -5,7 +5,9 @@
 
 use crate::dockerfile::expand::{expand, global_scope, stage_scope, Scope};
 use crate::dockerfile::shell::{RunScript, SimpleCommand};
-use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind, Instruction, Keyword, Unresolved};
+use crate::dockerfile::{
+    Args, BaseEnv, DockerfileFacts, ImageUseKind, Instruction, Keyword, Unresolved,
+};
 use crate::finding::Span;
 use crate::rules::{Diagnostics, DockerfileContext, OptionKind, OptionSpec};
 use regex::Regex;
@@ -269,15 +271,18 @@ pub fn last_user(facts: &DockerfileFacts, chain: &[usize]) -> Option<UserInstruc
 }
 
 /// Expands a `USER` argument as BuildKit does: `ENV`s set so far in its stage and the stages
-/// it is built from (they persist in the image), then the stage's `ARG`s (which do not). An
-/// `ENV` wins over an `ARG` of the same name.
+/// it is built from (they persist in the image), starting from the base image's `Env` when
+/// `--resolve` fetched it, then the stage's `ARG`s (which do not persist). An `ENV` wins over
+/// an `ARG` of the same name.
 pub fn resolve_user(
     facts: &DockerfileFacts,
     chain: &[usize],
     user: &UserInstruction,
 ) -> Result<String, Unresolved> {
     let position = chain.iter().position(|&s| s == user.stage).unwrap_or(0);
-    let mut env: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let base = base_env(facts, chain);
+    let mut env: BTreeMap<String, Option<String>> =
+        base.map(|base| base.vars.clone()).unwrap_or_default();
     // From the root of the chain down to the stage that holds the USER.
     for &stage in chain.get(position..).unwrap_or_default().iter().rev() {
         let body = stage_body(facts, stage)
@@ -294,7 +299,24 @@ pub fn resolve_user(
         }
     }
     let scope = stage_scope(&facts.file, user.stage, user.index, &facts.build_args);
+    // An ARG that sets a variable the base image also sets: BuildKit expands with the ARG
+    // (both are its stage's environment, the later wins), the classic builder with the
+    // image's value. Which one builds this file is not known here, so neither is the value.
+    for (name, value) in base.map(|b| &b.vars).into_iter().flatten() {
+        let arg = scope.get(name);
+        if env.get(name) == Some(value) && arg.is_some() && arg != value.as_deref() {
+            env.insert(name.clone(), None);
+        }
+    }
     expand_with_env(facts, &user.written, &env, &scope)
+}
+
+/// The fetched base image's environment, when `chain` (nearest stage first) starts from it.
+pub fn base_env<'a>(facts: &'a DockerfileFacts, chain: &[usize]) -> Option<&'a BaseEnv> {
+    facts
+        .base_env
+        .as_ref()
+        .filter(|base| chain.last() == Some(&base.stage))
 }
 
 /// Expands `word`; an ENV value (inherited or the stage's own) beats an ARG of the same name.
