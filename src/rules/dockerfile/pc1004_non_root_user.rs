@@ -77,10 +77,9 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         resolve_user(facts, &chain, &user).map(|u| u.replace(['"', '\''], "").trim().to_string());
     match resolved {
         Err(unresolved) => {
-            let set_by_base = |v: &String| base_env(facts, &chain)?.vars.get(v).cloned();
             let why = match base_env(facts, &chain) {
                 None => "it may come from the base image, whose `Env` `--resolve` reads".into(),
-                Some(base) => match unresolved.variables.iter().find_map(set_by_base) {
+                Some(base) => match unresolved.variables.iter().find_map(|v| base.vars.get(v)) {
                     Some(Some(_)) => format!(
                         "base image `{}` sets it and so does an ARG: BuildKit takes the ARG, the \
                          classic builder the image's value",
