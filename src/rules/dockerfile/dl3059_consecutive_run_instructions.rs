@@ -1,6 +1,6 @@
 use super::util::stage_body;
-use crate::dockerfile::shell::{run_scripts, SimpleCommand};
-use crate::dockerfile::{Flag, Keyword};
+use crate::dockerfile::shell::{is_posix_shell, run_scripts, shell_at, SimpleCommand};
+use crate::dockerfile::{Args, Command, Flag, Keyword};
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
 
@@ -14,8 +14,10 @@ crate::declare_rule! {
     /// cannot be merged, so neither is reported. As in hadolint, a test (`[ … ]`, `[[ … ]]`,
     /// `test`) is not counted as a command: `RUN [ -d /x ] && echo ok` and
     /// `RUN if [ -n "$P" ]; then echo "$P" >> f; fi` are one step each, and consecutive ones
-    /// can be merged. Commands under a non-POSIX `SHELL` are not
-    /// counted and not reported.
+    /// can be merged. Under a PowerShell or cmd `SHELL`, statements are counted instead:
+    /// `;`, line breaks, `|`, `&&`, `||` (and cmd's `&`) outside quotes, brackets and braces
+    /// separate them, so `RUN Install-Module -Name dbatools` is one step and
+    /// `RUN $p = 'x'; Write-Host $p` two.
     ///
     /// ## Why
     /// Each `RUN` adds a layer. Files deleted in a later layer still ship in the earlier one,
@@ -47,6 +49,69 @@ fn is_test(command: &SimpleCommand) -> bool {
     matches!(command.program(), Some("[" | "[[" | "test"))
 }
 
+/// Whether `shell` is cmd (`cmd /S /C`), whose single `&` also separates commands.
+fn is_cmd(shell: &[String]) -> bool {
+    shell.first().is_some_and(|p| {
+        let name = p
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(p)
+            .to_ascii_lowercase();
+        name == "cmd" || name == "cmd.exe"
+    })
+}
+
+/// How many statements a PowerShell (or, with `cmd`, a cmd) script runs: the non-empty parts
+/// between separators (`;`, line breaks, `|`, `&&`, `||`, and for cmd `&`) that are outside
+/// quotes, `( )`, `{ }` and `[ ]`. PowerShell escapes with `` ` ``, cmd with `^`; `''` inside
+/// single quotes is a quote.
+fn windows_statements(script: &str, cmd: bool) -> usize {
+    let escape = if cmd { '^' } else { '`' };
+    let (mut count, mut depth, mut quote) = (0usize, 0usize, None::<char>);
+    let mut in_statement = false;
+    let mut chars = script.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == escape && quote != Some('\'') {
+            chars.next();
+            if quote.is_none() && !in_statement {
+                in_statement = true;
+                count += 1;
+            }
+            continue;
+        }
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        let separator = depth == 0
+            && match c {
+                ';' | '\n' | '|' => true,
+                '&' => cmd || chars.peek() == Some(&'&'),
+                _ => false,
+            };
+        if separator {
+            if matches!(c, '|' | '&') && chars.peek() == Some(&c) {
+                chars.next();
+            }
+            in_statement = false;
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '{' | '[' => depth += 1,
+            ')' | '}' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if !c.is_whitespace() && !in_statement {
+            in_statement = true;
+            count += 1;
+        }
+    }
+    count
+}
+
 /// The `RUN` a following one would merge into.
 struct Previous<'a> {
     flags: &'a [Flag],
@@ -57,13 +122,23 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let facts = ctx.facts;
     let scripts = run_scripts(&facts.file);
     let single_command = |index: usize| {
-        scripts
-            .iter()
-            .find(|s| s.index == index && !s.onbuild)
-            .is_some_and(|s| {
-                let steps = s.script.commands.iter().filter(|c| !is_test(c)).count();
-                steps <= 1
-            })
+        if let Some(script) = scripts.iter().find(|s| s.index == index && !s.onbuild) {
+            return script
+                .script
+                .commands
+                .iter()
+                .filter(|c| !is_test(c))
+                .count()
+                <= 1;
+        }
+        // A shell-form RUN that is not read as sh: PowerShell or cmd.
+        let Some(Args::Run(Command::Shell(text))) =
+            facts.file.instructions.get(index).map(|i| &i.args)
+        else {
+            return false;
+        };
+        let shell = shell_at(&facts.file, index);
+        !is_posix_shell(&shell) && windows_statements(text, is_cmd(&shell)) <= 1
     };
     for stage in &facts.file.stages {
         let mut previous: Option<Previous<'_>> = None;
@@ -137,6 +212,51 @@ mod tests {
     }
 
     #[test]
+    fn counts_powershell_and_cmd_statements() {
+        let pwsh = "FROM mcr.microsoft.com/powershell:7.4-alpine-3.17\n\
+                    SHELL [\"pwsh\", \"-Command\"]\n";
+        for (body, lines) in [
+            (
+                "RUN Set-PSRepository -Name PSGallery -InstallationPolicy Trusted\nRUN Install-Module -Name dbatools\n",
+                vec![4],
+            ),
+            // Separators inside quotes, brackets and braces do not split a statement.
+            (
+                "RUN Write-Host 'a; b | c'\nRUN if ($x -eq 1) { Write-Host a; Write-Host b }\nRUN $env:P = (\"{0};{1}\" -f $a, $b)\n",
+                vec![4, 5],
+            ),
+            ("RUN Write-Host \"it`\"s; fine\"\nRUN Write-Host 'it''s; fine'\n", vec![4]),
+            // Several statements: a deliberate step each.
+            ("RUN $p = 'x'; Write-Host $p\nRUN Write-Host a\n", vec![]),
+            ("RUN Get-ChildItem | Remove-Item\nRUN Write-Host a\n", vec![]),
+            ("RUN Write-Host a \\\n  -NoNewline; \\\n  Write-Host b\nRUN Write-Host c\n", vec![]),
+        ] {
+            assert_eq!(lint(&RULE, &format!("{pwsh}{body}")), lines, "{body}");
+        }
+        let cmd =
+            "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nSHELL [\"cmd\", \"/S\", \"/C\"]\n";
+        assert_eq!(
+            lint(
+                &RULE,
+                &format!("{cmd}RUN mkdir C:\\app\nRUN mkdir C:\\data\n")
+            ),
+            vec![4]
+        );
+        assert_eq!(
+            lint(
+                &RULE,
+                &format!("{cmd}RUN mkdir C:\\app & echo ok\nRUN mkdir C:\\data\n")
+            ),
+            Vec::<usize>::new()
+        );
+        assert_eq!(
+            lint(&RULE, &format!("{cmd}RUN echo a^&b\nRUN echo c\n")),
+            vec![4],
+            "an escaped & is text"
+        );
+    }
+
+    #[test]
     fn does_not_catch_deliberate_splits() {
         for src in [
             "FROM a\nRUN /foo.sh\n",
@@ -150,7 +270,6 @@ mod tests {
             "FROM a\nRUN foo\nRUN <<EOF\nbar\nbaz\nEOF\n",
             "FROM a AS one\nRUN foo\nFROM b\nRUN bar\n",
             "FROM a\nRUN foo\nONBUILD RUN bar\n",
-            "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nSHELL [\"powershell\", \"-Command\"]\nRUN foo\nRUN bar\n",
         ] {
             assert_eq!(lint(&RULE, src), Vec::<usize>::new(), "{src}");
         }
