@@ -63,8 +63,8 @@ fn is_cmd(shell: &[String]) -> bool {
 
 /// How many statements a PowerShell (or, with `cmd`, a cmd) script runs: the non-empty parts
 /// between separators (`;`, line breaks, `|`, `&&`, `||`, and for cmd `&`) that are outside
-/// quotes, `( )`, `{ }` and `[ ]`. PowerShell escapes with `` ` ``, cmd with `^`; `''` inside
-/// single quotes is a quote.
+/// quotes, `( )`, `{ }` and `[ ]`. PowerShell quotes with `'` and `"` and escapes with
+/// `` ` `` (`''` inside single quotes is a quote); cmd quotes with `"` only and escapes with `^`.
 fn windows_statements(script: &str, cmd: bool) -> usize {
     let escape = if cmd { '^' } else { '`' };
     let (mut count, mut depth, mut quote) = (0usize, 0usize, None::<char>);
@@ -99,7 +99,8 @@ fn windows_statements(script: &str, cmd: bool) -> usize {
             continue;
         }
         match c {
-            '\'' | '"' => quote = Some(c),
+            '"' => quote = Some(c),
+            '\'' if !cmd => quote = Some(c),
             '(' | '{' | '[' => depth += 1,
             ')' | '}' | ']' => depth = depth.saturating_sub(1),
             _ => {}
@@ -253,6 +254,11 @@ mod tests {
             lint(&RULE, &format!("{cmd}RUN echo a^&b\nRUN echo c\n")),
             vec![4],
             "an escaped & is text"
+        );
+        assert_eq!(
+            lint(&RULE, &format!("{cmd}RUN echo it's & echo x\nRUN echo c\n")),
+            Vec::<usize>::new(),
+            "' is no quote in cmd"
         );
     }
 
