@@ -39,6 +39,11 @@ async fn fetch_async(target: &str, options: &FetchOptions) -> Result<ImageFacts,
         .expect("one result per target")
 }
 
+/// Fetches `app:1` from the registry at `host`, named with `--insecure-registry`.
+async fn fetch_app(host: &str) -> Result<ImageFacts, ImageError> {
+    fetch_async(&format!("docker://{host}/app:1"), &insecure(host)).await
+}
+
 fn expect_err(result: Result<ImageFacts, ImageError>, kind: ErrorKind) -> ImageError {
     match result {
         Ok(facts) => panic!("expected a {kind:?} error, got facts: {facts:#?}"),
@@ -657,14 +662,7 @@ async fn a_manifest_that_does_not_match_its_docker_content_digest_is_refused() {
         image.answer("app", "1", r).unwrap_or(Reply::status(404))
     })
     .await;
-    let err = expect_err(
-        fetch_async(
-            &format!("docker://{}/app:1", server.host()),
-            &insecure(&server.host()),
-        )
-        .await,
-        ErrorKind::DigestMismatch,
-    );
+    let err = expect_err(fetch_app(&server.host()).await, ErrorKind::DigestMismatch);
     assert!(err.to_string().contains(&other.manifest_digest), "{err}");
 }
 
@@ -811,12 +809,7 @@ async fn too_many_requests_is_retried_after_the_delay_asked_for() {
         image.answer("app", "1", r).unwrap_or(Reply::status(404))
     })
     .await;
-    let facts = fetch_async(
-        &format!("docker://{}/app:1", server.host()),
-        &insecure(&server.host()),
-    )
-    .await
-    .unwrap();
+    let facts = fetch_app(&server.host()).await.unwrap();
     assert_eq!(facts.platforms[0].config.user.as_deref(), Some("app"));
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
@@ -830,14 +823,7 @@ async fn oversized_manifests_are_refused_while_reading() {
         Reply::body(200, OCI_MANIFEST, &vec![b' '; 5 * 1024 * 1024])
     })
     .await;
-    let err = expect_err(
-        fetch_async(
-            &format!("docker://{}/app:1", declared.host()),
-            &insecure(&declared.host()),
-        )
-        .await,
-        ErrorKind::TooLarge,
-    );
+    let err = expect_err(fetch_app(&declared.host()).await, ErrorKind::TooLarge);
     assert!(err.to_string().contains("4194304"), "{err}");
 
     // No Content-Length: the cap stops the read, rather than buffering 64 MiB.
@@ -850,14 +836,7 @@ async fn oversized_manifests_are_refused_while_reading() {
         }
     })
     .await;
-    expect_err(
-        fetch_async(
-            &format!("docker://{}/app:1", streamed.host()),
-            &insecure(&streamed.host()),
-        )
-        .await,
-        ErrorKind::TooLarge,
-    );
+    expect_err(fetch_app(&streamed.host()).await, ErrorKind::TooLarge);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1105,12 +1084,7 @@ async fn a_token_the_registry_stops_taking_is_replaced_once() {
     let image = FakeImage::new("app");
     let config = format!("/v2/app/blobs/{}", image.config_digest);
     let server = token_registry(vec![("1", image)], Some(300), Some(1)).await;
-    let facts = fetch_async(
-        &format!("docker://{}/app:1", server.host()),
-        &insecure(&server.host()),
-    )
-    .await
-    .unwrap();
+    let facts = fetch_app(&server.host()).await.unwrap();
     assert_eq!(facts.platforms[0].config.user.as_deref(), Some("app"));
     assert_eq!(
         tokens_sent(&server, "/v2/app/manifests/1"),
@@ -1125,14 +1099,7 @@ async fn a_token_the_registry_stops_taking_is_replaced_once() {
     // A registry that refuses every token: one renewal, then a clear auth error (no loop).
     let image = FakeImage::new("app");
     let server = token_registry(vec![("1", image)], None, Some(0)).await;
-    let err = expect_err(
-        fetch_async(
-            &format!("docker://{}/app:1", server.host()),
-            &insecure(&server.host()),
-        )
-        .await,
-        ErrorKind::AuthDenied,
-    );
+    let err = expect_err(fetch_app(&server.host()).await, ErrorKind::AuthDenied);
     assert!(err.to_string().contains("401"), "{err}");
     assert_eq!(
         tokens_sent(&server, "/v2/app/manifests/1"),
