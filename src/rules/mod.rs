@@ -413,6 +413,30 @@ mod tests {
     }
 
     #[test]
+    fn options_are_documented_once_from_their_specs() {
+        // The generated docs list a rule's options from its `OptionSpec`s; a hand-written
+        // "Options" section in the doc comment would repeat them and drift from the specs.
+        for rule in all() {
+            let doc = rule.documentation();
+            assert!(
+                !doc.lines()
+                    .any(|l| l.starts_with('#') && l.contains("Options")),
+                "{} writes its options by hand; document them in its OptionSpecs",
+                rule.id
+            );
+            for option in rule.options {
+                assert!(!option.doc.is_empty(), "{} option {}", rule.id, option.name);
+            }
+        }
+        let docs = markdown_docs();
+        for rule in all().iter().filter(|r| !r.options.is_empty()) {
+            let section = docs.split(&format!("## {}\n", rule.id)).nth(1).unwrap();
+            let section = section.split("\n## ").next().unwrap();
+            assert_eq!(section.matches("#### Options").count(), 1, "{}", rule.id);
+        }
+    }
+
+    #[test]
     fn suggests_nearest_rule() {
         assert_eq!(suggest("no-latest-tags"), Some("no-latest-tag"));
         assert_eq!(suggest("completely-different-thing-xyz"), None);

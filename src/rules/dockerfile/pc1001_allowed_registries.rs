@@ -47,10 +47,6 @@ crate::declare_rule! {
     /// ```dockerfile
     /// FROM registry.example.com/mirror/node:22
     /// ```
-    ///
-    /// ## Options
-    /// - `allow` (list of globs): names images may have. Absent: everything is allowed.
-    /// - `deny` (list of globs): names images must not have; beats `allow`.
     pub static RULE = Rule {
         id: "PC1001",
         name: "allowed-registries",

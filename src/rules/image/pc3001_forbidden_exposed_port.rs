@@ -31,10 +31,6 @@ crate::declare_rule! {
     /// EXPOSE 22 8080
     /// ```
     /// is reported for `22/tcp`. Drop the SSH server and its `EXPOSE`; use `docker exec`.
-    ///
-    /// ## Options
-    /// - `ports` (list of strings): forbidden ports, protocols and ranges (default `22`,
-    ///   `23`). An empty list forbids nothing.
     pub static RULE = Rule {
         id: "PC3001",
         name: "forbidden-exposed-port",
@@ -42,7 +38,7 @@ crate::declare_rule! {
         options: &[OptionSpec {
             name: "ports",
             kind: OptionKind::StringList,
-            doc: "Forbidden ports: `22`, `5353/udp`, `6000-6010` or `6000-6010/tcp` (default: 22 and 23).",
+            doc: "Forbidden ports: `22`, `5353/udp`, `6000-6010` or `6000-6010/tcp` (default: 22 and 23; an empty list forbids nothing).",
         }],
         check: Check::Image(check),
     };

@@ -25,9 +25,6 @@ crate::declare_rule! {
     /// ```dockerfile
     /// LABEL org.opencontainers.image.source="https://github.com/acme/app"
     /// ```
-    ///
-    /// ## Options
-    /// - `labels` (list of strings): label keys the image must carry with a non-empty value.
     pub static RULE = Rule {
         id: "PC3003",
         name: "missing-required-label",

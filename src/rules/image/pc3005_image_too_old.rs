@@ -25,9 +25,6 @@ crate::declare_rule! {
     /// ## Example
     /// With `max_days: 90`, an image created 120 days ago is reported. Rebuild it (with
     /// `--pull`, so the base image is refreshed too) and push the new digest.
-    ///
-    /// ## Options
-    /// - `max_days` (integer): the oldest an image may be, in days (default 365).
     pub static RULE = Rule {
         id: "PC3005",
         name: "image-too-old",

@@ -24,9 +24,6 @@ crate::declare_rule! {
     /// With `platforms: [linux/amd64, linux/arm64]`, an index that also holds `linux/s390x`
     /// is reported for `linux/s390x`. Build only the supported platforms
     /// (`docker buildx build --platform linux/amd64,linux/arm64`).
-    ///
-    /// ## Options
-    /// - `platforms` (list of strings): allowed platforms, `os/arch[/variant]`.
     pub static RULE = Rule {
         id: "PC3006",
         name: "platform-not-allowed",

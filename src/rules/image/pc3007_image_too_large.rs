@@ -19,9 +19,6 @@ crate::declare_rule! {
     /// ## Example
     /// With `max_bytes: 100000000`, an image whose layers total 350 MB is reported. Build in
     /// one stage and copy only the result into a slim final stage.
-    ///
-    /// ## Options
-    /// - `max_bytes` (integer): the most bytes the layers may total.
     pub static RULE = Rule {
         id: "PC3007",
         name: "image-too-large",

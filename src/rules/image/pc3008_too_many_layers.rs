@@ -22,9 +22,6 @@ crate::declare_rule! {
     /// An image built from a long chain of base images, each adding dozens of single-command
     /// `RUN` layers, is reported once it passes 100 layers. Merge consecutive `RUN`s
     /// (`DL3059`) and use a multi-stage build.
-    ///
-    /// ## Options
-    /// - `max_layers` (integer): the most layers an image may have (default 100).
     pub static RULE = Rule {
         id: "PC3008",
         name: "too-many-layers",
