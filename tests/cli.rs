@@ -237,6 +237,47 @@ fn explicit_policy_and_discovered_policy() {
 }
 
 #[test]
+fn a_policy_can_come_from_a_pipe() {
+    // `--policy /dev/stdin` (or `<(…)`) has no canonical path: it is read as given, and a
+    // relative `extends` in it is read from the working directory.
+    let p = Project::new()
+        .file("Dockerfile", "FROM nginx\nUSER app\n")
+        .file("base.yaml", "version: 1\nrules:\n  no-latest-tag: off\n");
+    let run = |policy: &str| {
+        let mut child = std::process::Command::new(crate::util::binary())
+            .args(["check", "--format", "json", "--policy", "/dev/stdin"])
+            .current_dir(p.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run portcullis");
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(policy.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let strict = run("version: 1\nextends: strict\n");
+    assert_eq!(strict.status.code(), Some(1), "{strict:?}");
+    assert!(String::from_utf8_lossy(&strict.stdout).contains("\"PC1002\""));
+    let relaxed = run("version: 1\nextends: base.yaml\n");
+    assert!(
+        !String::from_utf8_lossy(&relaxed.stdout).contains("\"PC1002\""),
+        "{relaxed:?}"
+    );
+    let bad = run("version: 1\nrules:\n  nope: high\n");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("/dev/stdin:3:3: unknown rule `nope`"),
+        "{bad:?}"
+    );
+}
+
+#[test]
 fn bad_policies_name_file_line_column_and_choices() {
     let cases: &[(&str, &str, &str)] = &[
         ("version: 1\nrulez: {}\n", "p.yaml:2:1", "rules"),

@@ -55,8 +55,15 @@ fn read_file(path: &Path, display: String) -> Result<Source, ErrorKind> {
     let unreadable = |e: std::io::Error| ErrorKind::Unreadable {
         reason: e.to_string(),
     };
-    let canonical = path.canonicalize().map_err(unreadable)?;
-    let file = std::fs::File::open(&canonical).map_err(unreadable)?;
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // The canonical path names the file for `extends` cycles and anchors relative `extends`.
+    // A pipe (`--policy <(…)`, `/dev/stdin`) has none: it is named as given, and relative
+    // `extends` in it are read from the working directory.
+    let canonical = path
+        .canonicalize()
+        .ok()
+        .filter(|c| c.is_file())
+        .unwrap_or_else(|| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
     let mut bytes = Vec::new();
     // One byte past the limit tells "too large" from "exactly at the limit".
     file.take(MAX_POLICY_BYTES as u64 + 1)
@@ -74,7 +81,11 @@ fn read_file(path: &Path, display: String) -> Result<Source, ErrorKind> {
         key: canonical.display().to_string(),
         display,
         text,
-        dir: canonical.parent().map(Path::to_path_buf),
+        dir: if canonical.is_file() {
+            canonical.parent().map(Path::to_path_buf)
+        } else {
+            std::env::current_dir().ok()
+        },
         path: Some(canonical),
     })
 }
