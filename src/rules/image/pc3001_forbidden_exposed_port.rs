@@ -14,7 +14,9 @@ crate::declare_rule! {
     /// A pattern is a port (`22`, any protocol), a port and protocol (`5353/udp`), or an
     /// inclusive range with or without a protocol (`6000-6010`, `6000-6010/tcp`). A port
     /// exposed without a protocol is TCP, as Docker reads it. Patterns that are none of these
-    /// are ignored with a note.
+    /// are ignored with a note. `EXPOSE 20-30` writes one key per port, but a config is data
+    /// anyone can write: a range key (`20-30/tcp`) is reported when any port in it is
+    /// forbidden, and a key that is no port at all is noted, not judged.
     ///
     /// ## Why
     /// An image that exposes SSH or telnet usually runs a login daemon: one more service to
@@ -62,28 +64,49 @@ fn check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
         }
     }
     for exposed in &ctx.platform.config.exposed_ports {
-        let Some((port, protocol)) = exposed_port(exposed) else {
+        let Some((first, last, protocol)) = exposed_ports(exposed) else {
+            out.note(format!(
+                "the image config exposes `{}`, which is not a port, a range or either with a \
+                 protocol; no runtime can publish it, so it is not judged",
+                crate::image::digest::shorten(exposed)
+            ));
             continue;
         };
-        if let Some((pattern, _)) = parsed.iter().find(|(_, p)| p.matches(port, &protocol)) {
-            out.push(
-                Span::default(),
-                format!(
-                    "the image exposes port `{port}/{protocol}`, which the policy forbids \
-                     (`{pattern}`); remove the `EXPOSE` and the service behind it"
-                ),
-            );
-        }
+        let Some((pattern, _)) = parsed
+            .iter()
+            .find(|(_, p)| p.overlaps(first, last, &protocol))
+        else {
+            continue;
+        };
+        let message = if first == last {
+            format!(
+                "the image exposes port `{first}/{protocol}`, which the policy forbids \
+                 (`{pattern}`); remove the `EXPOSE` and the service behind it"
+            )
+        } else {
+            format!(
+                "the image exposes ports `{first}-{last}/{protocol}`, which include ports the \
+                 policy forbids (`{pattern}`); expose only the ports the service needs"
+            )
+        };
+        out.push(Span::default(), message);
     }
 }
 
-/// `80/tcp` → (80, "tcp"); `80` → (80, "tcp").
-fn exposed_port(key: &str) -> Option<(u16, String)> {
-    let (port, protocol) = key.split_once('/').unwrap_or((key, "tcp"));
-    Some((
-        port.trim().parse().ok()?,
-        protocol.trim().to_ascii_lowercase(),
-    ))
+/// `80/tcp` → (80, 80, "tcp"); `80` → (80, 80, "tcp"); `8000-8010/udp` → (8000, 8010, "udp").
+/// `EXPOSE` writes one key per port, but a config is data anyone can write: a range key is
+/// judged by every port in it, so that it cannot carry a forbidden port past the gate.
+fn exposed_ports(key: &str) -> Option<(u16, u16, String)> {
+    let (ports, protocol) = key.split_once('/').unwrap_or((key, "tcp"));
+    let (first, last) = match ports.split_once('-') {
+        Some((a, b)) => (a.trim().parse().ok()?, b.trim().parse().ok()?),
+        None => {
+            let port = ports.trim().parse().ok()?;
+            (port, port)
+        }
+    };
+    let protocol = protocol.trim().to_ascii_lowercase();
+    (first <= last && !protocol.is_empty()).then_some((first, last, protocol))
 }
 
 /// A forbidden port, range and optional protocol.
@@ -116,8 +139,10 @@ impl PortPattern {
         })
     }
 
-    fn matches(&self, port: u16, protocol: &str) -> bool {
-        (self.first..=self.last).contains(&port)
+    /// Whether any port of `first..=last` over `protocol` is forbidden.
+    fn overlaps(&self, first: u16, last: u16, protocol: &str) -> bool {
+        first <= self.last
+            && self.first <= last
             && self.protocol.as_deref().is_none_or(|p| p == protocol)
     }
 }
@@ -169,6 +194,37 @@ mod tests {
         assert!(found.iter().any(|m| m.contains("`5353/udp`")), "{found:?}");
         assert!(found.iter().any(|m| m.contains("`6005/tcp`")), "{found:?}");
         assert!(messages_with(&RULE, &facts, &[("ports", list(&[]))]).is_empty());
+    }
+
+    #[test]
+    fn a_range_key_is_judged_by_every_port_in_it() {
+        // `EXPOSE 20-30` writes eleven keys, but a hand-written config can hold the range.
+        let found = messages(&RULE, exposing(&["20-30/tcp"]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("`20-30/tcp`") && found[0].contains("(`22`)"));
+        assert!(messages(&RULE, exposing(&["24-30/tcp", "8000-8080"])).is_empty());
+        let facts = image(exposing(&["5000-5999/udp", "6000-6100/tcp"]), &[1]);
+        let found = messages_with(&RULE, &facts, &[("ports", list(&["5990-6005/tcp"]))]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("`6000-6100/tcp`"), "{found:?}");
+    }
+
+    #[test]
+    fn keys_that_are_not_ports_are_noted_not_judged() {
+        let facts = image(exposing(&["ssh", "", "30-20/tcp", "22/"]), &[1]);
+        let mut out = Diagnostics::default();
+        check(
+            &ImageContext {
+                image: &facts,
+                platform: &facts.platforms[0],
+                options: &crate::rules::RuleOptions::default(),
+                now: crate::rules::image::testing::now(),
+            },
+            &mut out,
+        );
+        assert!(out.0.is_empty());
+        assert_eq!(out.notes().len(), 4, "{:?}", out.notes());
+        assert!(out.notes()[0].contains("`ssh`"), "{:?}", out.notes());
     }
 
     #[test]
