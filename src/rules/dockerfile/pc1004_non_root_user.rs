@@ -10,7 +10,7 @@ crate::declare_rule! {
     /// final stage is built `FROM` an earlier stage, that stage's `USER` carries over (BuildKit
     /// inherits it), and so on up the chain of stages. Build stages are not judged.
     ///
-    /// - Root is `root`, UID `0` (`0`, `00`, …) and Windows' `ContainerAdministrator`, with any
+    /// - Root is `root`, UID `0` (`0`, `00`, `+0`, `-0`: runtimes read the UID with Go's `Atoi`, which takes a sign) and Windows' `ContainerAdministrator`, with any
     ///   group (`USER root:root`, `USER 0:0`); an empty user also means root. A non-root user
     ///   with group `0` (`USER app:0`) passes.
     /// - Variables are resolved like BuildKit does: the stage's `ARG`s (with `--build-arg`
@@ -161,8 +161,15 @@ fn inherited_note(facts: &DockerfileFacts, user: &UserInstruction, final_stage: 
 /// Whether a resolved `user[:group]` runs as root.
 fn is_root(user: &str) -> bool {
     let name = user.split_once(':').map_or(user, |(name, _)| name).trim();
+    // runc, containerd and the kubelet read a numeric user with Go's `strconv.Atoi` or
+    // `ParseInt`: an optional sign, then digits. `+0`, `-0` and `000` are all UID 0. An empty
+    // name (`:1000`) keeps the runtime's current user, root.
+    let digits = name
+        .strip_prefix(['+', '-'])
+        .filter(|d| !d.is_empty())
+        .unwrap_or(name);
     let is_uid_zero =
-        name.bytes().all(|b| b.is_ascii_digit()) && name.trim_start_matches('0').is_empty();
+        digits.bytes().all(|b| b.is_ascii_digit()) && digits.trim_start_matches('0').is_empty();
     is_uid_zero || name == "root" || name.eq_ignore_ascii_case("ContainerAdministrator")
 }
 
@@ -260,6 +267,9 @@ mod tests {
             "\"root\"",
             "ContainerAdministrator",
             ":1000",
+            "+0",
+            "-0:0",
+            "+000",
         ] {
             let src = format!("FROM alpine:3.20\nRUN adduser -D app\nUSER {user}\n");
             let message = catches_at(&src, 3);
@@ -424,6 +434,9 @@ mod tests {
             "nobody",
             "rooty",
             "100",
+            "+1000",
+            "+",
+            "0x0",
         ] {
             passes(&format!("FROM alpine:3.20\nUSER {user}\n"));
         }
@@ -447,6 +460,10 @@ mod tests {
             Some("0:0"),
             Some("0:1000"),
             Some("root:app"),
+            // Go's Atoi, which the runtimes use, takes a sign: these are UID 0.
+            Some("+0"),
+            Some("-0"),
+            Some("+00:1000"),
         ] {
             assert_eq!(image_findings(user).len(), 1, "should catch {user:?}");
         }
@@ -456,7 +473,14 @@ mod tests {
 
     #[test]
     fn does_not_catch_images_with_a_non_root_user() {
-        for user in ["nonroot", "65532", "65532:65532", "app:0", "1000:root"] {
+        for user in [
+            "nonroot",
+            "65532",
+            "65532:65532",
+            "app:0",
+            "1000:root",
+            "+65532",
+        ] {
             assert!(image_findings(Some(user)).is_empty(), "should pass {user}");
         }
     }
