@@ -10,9 +10,10 @@ crate::declare_rule! {
     /// final stage is built `FROM` an earlier stage, that stage's `USER` carries over (BuildKit
     /// inherits it), and so on up the chain of stages. Build stages are not judged.
     ///
-    /// - Root is `root`, UID `0` (`0`, `00`, `+0`, `-0`: runtimes read the UID with Go's `Atoi`, which takes a sign) and Windows' `ContainerAdministrator`, with any
-    ///   group (`USER root:root`, `USER 0:0`); an empty user also means root. A non-root user
-    ///   with group `0` (`USER app:0`) passes.
+    /// - Root is `root`, UID `0` and Windows' `ContainerAdministrator`, with any group
+    ///   (`USER root:root`, `USER 0:0`); an empty user also means root. A UID is read as the
+    ///   runtimes read it (Go's `Atoi`: a sign, then digits), so `00`, `+0` and `-0` are UID
+    ///   `0`. A non-root user with group `0` (`USER app:0`) passes.
     /// - Variables are resolved like BuildKit does: the stage's `ARG`s (with `--build-arg`
     ///   overrides and `${VAR:-default}` forms) and `ENV`s, including `ENV`s of parent stages
     ///   and, with `--resolve`, the base image's `Env` (so `USER $APP_UID` on a .NET image,
