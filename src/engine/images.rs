@@ -263,7 +263,7 @@ fn shown_target(target: &ImageTarget, facts: Option<&ImageFacts>) -> String {
 /// a registry target, the target as given (`oci:build/layout:v1`) of a local one.
 fn exception_name(target: &ImageTarget) -> String {
     match target {
-        ImageTarget::Registry { reference, .. } => reference.name(),
+        ImageTarget::Registry { reference, .. } => reference.policy_name(),
         other => other.as_str().to_string(),
     }
 }

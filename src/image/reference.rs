@@ -23,7 +23,8 @@
 //! Normalisation follows Docker's `ParseNormalizedNamed`: the first path component is a
 //! registry host when it contains `.` or `:`, is `localhost`, or contains an uppercase letter;
 //! otherwise the registry is `docker.io`, and a one-component repository on `docker.io` is in
-//! `library/`. `index.docker.io` and `registry-1.docker.io` mean `docker.io`.
+//! `library/`. `index.docker.io`, `registry-1.docker.io` and `registry.hub.docker.com` mean
+//! `docker.io`.
 //!
 //! Where we are stricter or more normal than Docker, for policy's sake:
 //! - The registry is lower-cased: host names are case-insensitive, so `EVIL.com/x` pulls from
@@ -38,7 +39,12 @@ use std::fmt;
 /// The registry of references that name none.
 pub const DEFAULT_REGISTRY: &str = "docker.io";
 /// Other names of [`DEFAULT_REGISTRY`].
-const DEFAULT_REGISTRY_ALIASES: &[&str] = &["index.docker.io", "registry-1.docker.io"];
+/// `registry.hub.docker.com` is Docker Hub's older name, which still serves its API.
+const DEFAULT_REGISTRY_ALIASES: &[&str] = &[
+    "index.docker.io",
+    "registry-1.docker.io",
+    "registry.hub.docker.com",
+];
 /// The namespace of Docker Hub's official images (`nginx` is `library/nginx`).
 const OFFICIAL_NAMESPACE: &str = "library";
 /// The tag Docker pulls when a reference has neither tag nor digest.
@@ -139,6 +145,26 @@ impl ImageReference {
     /// `registry/repository`: the normalised name, which registry globs match.
     pub fn name(&self) -> String {
         format!("{}/{}", self.registry, self.repository)
+    }
+
+    /// The name policy globs match: [`name`](Self::name), except that an explicit `:443`, the
+    /// port every `https://` registry URL implies, is dropped, since it names the same
+    /// registry: `ghcr.io:443/acme/app` is `ghcr.io/acme/app`, `index.docker.io:443/library/x`
+    /// is `docker.io/library/x`. Fetching and credentials keep the host as written, as Docker
+    /// does.
+    pub fn policy_name(&self) -> String {
+        let default_port_host = self
+            .registry
+            .rsplit_once(':')
+            .filter(|(host, port)| {
+                !host.is_empty()
+                    && (!host.starts_with('[') || host.ends_with(']'))
+                    && port.parse::<u16>() == Ok(443)
+            })
+            .map(|(host, _)| host);
+        default_port_host
+            .and_then(|host| ImageReference::parse(&format!("{host}/{}", self.repository)).ok())
+            .map_or_else(|| self.name(), |reference| reference.name())
     }
 
     /// Whether the reference names its content by digest (content-addressed, immutable).
@@ -401,6 +427,32 @@ mod tests {
             Ok(r) => panic!("{input} should be invalid, parsed as {r}"),
             Err(e) => e,
         }
+    }
+
+    #[test]
+    fn policy_names_drop_the_https_port() {
+        for (input, name) in [
+            ("ghcr.io:443/acme/app:1", "ghcr.io/acme/app"),
+            (
+                "index.docker.io:443/library/nginx",
+                "docker.io/library/nginx",
+            ),
+            ("docker.io:0443/nginx", "docker.io/library/nginx"),
+            ("[::1]:443/app", "[::1]/app"),
+            ("ghcr.io:4443/acme/app", "ghcr.io:4443/acme/app"),
+            ("localhost:5000/app", "localhost:5000/app"),
+            (
+                "registry.hub.docker.com/library/nginx",
+                "docker.io/library/nginx",
+            ),
+            ("nginx", "docker.io/library/nginx"),
+        ] {
+            let reference = ImageReference::parse(input).unwrap();
+            assert_eq!(reference.policy_name(), name, "{input}");
+        }
+        // Fetching keeps the host as written.
+        let reference = ImageReference::parse("ghcr.io:443/acme/app").unwrap();
+        assert_eq!(reference.registry, "ghcr.io:443");
     }
 
     #[test]

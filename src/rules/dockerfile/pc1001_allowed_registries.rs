@@ -15,8 +15,9 @@ crate::declare_rule! {
     /// Every image the Dockerfile uses (`FROM`, `COPY --from=<image>`,
     /// `RUN --mount=…,from=<image>`) is normalised the way Docker normalises it (`nginx` is
     /// `docker.io/library/nginx`, `index.docker.io` is `docker.io`, host names are compared
-    /// lower-case) and its name, `registry/repository` without tag or digest, is matched against
-    /// the policy's globs:
+    /// lower-case; beyond Docker, an explicit `:443` is dropped, since `ghcr.io:443` is the
+    /// registry every `https://ghcr.io` URL names) and its name, `registry/repository` without
+    /// tag or digest, is matched against the policy's globs:
     ///
     /// - `*` matches within one path segment, `**` matches any number of whole segments
     ///   (`ghcr.io/acme/**` admits `ghcr.io/acme/app` but not `ghcr.io/acme-evil/app` nor
@@ -75,7 +76,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
         let Some(reference) = parsed_reference(image) else {
             continue;
         };
-        if let Some(message) = judge(ctx.options, &reference.name()) {
+        if let Some(message) = judge(ctx.options, &reference.policy_name()) {
             out.push(image.span, format!("image {} {message}", describe(image)));
         }
     }
@@ -83,7 +84,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
 
 /// Judges a `docker://` target's reference with the same globs.
 fn reference_check(ctx: &ReferenceContext<'_>, out: &mut Diagnostics) {
-    let name = ctx.reference.name();
+    let name = ctx.reference.policy_name();
     if let Some(message) = judge(ctx.options, &name) {
         out.push(
             Span::default(),
@@ -191,6 +192,7 @@ mod tests {
             "FROM nginx:1.27\n",
             "FROM library/nginx:1.27\n",
             "FROM index.docker.io/nginx:1.27\n",
+            "FROM ghcr.io:443/acme/app:1\n",
             "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nFROM scratch\nCOPY --from=build /a /a\n",
             "FROM scratch\n",
             // Unresolved and invalid references are PC1005's.
@@ -231,6 +233,10 @@ mod tests {
             "FROM library/nginx\n",
             "FROM index.docker.io/library/nginx\n",
             "FROM registry-1.docker.io/user/app\n",
+            "FROM registry.hub.docker.com/library/nginx\n",
+            // The HTTPS port written out names the same registry.
+            "FROM index.docker.io:443/library/nginx\n",
+            "FROM evil.com:443/app:1\n",
             "FROM EVIL.com/app:1\n",
             "FROM scratch\nCOPY --from=nginx:latest /a /a\n",
         ] {
