@@ -338,6 +338,55 @@ fn an_unreachable_registry_exits_3_unless_on_error_warn() {
     assert_eq!(run.code, 2, "{run:?}");
 }
 
+/// Writes `bytes` as a blob of `layout` and returns its digest.
+fn put_blob(layout: &Path, bytes: &[u8]) -> String {
+    let digest = Digest::sha256_of(bytes).to_string();
+    let hex = digest.trim_start_matches("sha256:");
+    std::fs::write(layout.join("blobs/sha256").join(hex), bytes).unwrap();
+    digest
+}
+
+#[test]
+fn a_config_go_would_read_differently_is_refused_not_judged() {
+    // Docker and containerd read `"user": "0"` after `"User": "65532"` as UID 0 (Go's JSON
+    // matches keys case-insensitively, the last one wins); serde alone would see 65532.
+    let dir = tempfile::tempdir().unwrap();
+    let layout = layout(dir.path(), &[("ok", non_root())]);
+    let index_path = layout.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    let entry = index["manifests"][0].clone();
+    let blob = |digest: &Value| {
+        let hex = digest.as_str().unwrap().trim_start_matches("sha256:");
+        std::fs::read(layout.join("blobs/sha256").join(hex)).unwrap()
+    };
+    let mut manifest: Value = serde_json::from_slice(&blob(&entry["digest"])).unwrap();
+    let config = String::from_utf8(blob(&manifest["config"]["digest"])).unwrap();
+    assert!(config.contains(r#""User":"65532""#), "{config}");
+    let tampered = config.replace(r#""User":"65532""#, r#""User":"65532","user":"0""#);
+    manifest["config"]["digest"] = Value::from(put_blob(&layout, tampered.as_bytes()));
+    manifest["config"]["size"] = Value::from(tampered.len());
+    let manifest = serde_json::to_vec(&manifest).unwrap();
+    let mut tampered_entry = entry.clone();
+    tampered_entry["digest"] = Value::from(put_blob(&layout, &manifest));
+    tampered_entry["size"] = Value::from(manifest.len());
+    tampered_entry["annotations"]["org.opencontainers.image.ref.name"] = Value::from("tampered");
+    index["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .push(tampered_entry);
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+
+    let ok = check(dir.path(), &[&format!("oci:{}:ok", layout.display())]);
+    assert_eq!(ok.code, 0, "{ok:?}");
+    let run = check(dir.path(), &[&format!("oci:{}:tampered", layout.display())]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("key `config.user` is not `config.User`"),
+        "{run:?}"
+    );
+}
+
 #[test]
 fn resolve_lets_the_base_images_user_decide_non_root_user() {
     let registry = Registry::start(Config::default());

@@ -135,6 +135,8 @@ fn fetch_legacy(
     let what = format!("manifest.json in {}", archive.path.display());
     let place = format!("docker archive {}", archive.path.display());
     let bytes = archive.read_entry("manifest.json", options.limits.manifest_bytes)?;
+    super::gojson::check(&bytes, &super::gojson::ARCHIVE_MANIFEST)
+        .map_err(|e| ImageError::malformed(&what, e))?;
     let images: Vec<LegacyEntry> =
         serde_json::from_slice(&bytes).map_err(|e| ImageError::malformed(&what, e.to_string()))?;
     let all_tags = || {

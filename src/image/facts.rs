@@ -209,6 +209,7 @@ impl ImageConfig {
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err("expected a JSON object".to_string());
         }
+        super::gojson::check(bytes, &super::gojson::CONFIG)?;
         let raw: RawConfigFile = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         let container = raw.config.unwrap_or_default();
         Ok(ImageConfig {

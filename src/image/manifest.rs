@@ -151,6 +151,8 @@ pub fn parse_manifest(
     content_type: Option<&str>,
     what: &str,
 ) -> Result<Manifest, ImageError> {
+    super::gojson::check(bytes, &super::gojson::MANIFEST)
+        .map_err(|e| ImageError::malformed(what, format!("not a manifest: {e}")))?;
     let versioned: Versioned = serde_json::from_slice(bytes)
         .map_err(|e| ImageError::malformed(what, format!("not a manifest: {e}")))?;
     let own = versioned.media_type.as_deref();

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod digest;
 pub mod error;
 pub mod facts;
+pub(crate) mod gojson;
 pub mod layout;
 pub mod manifest;
 pub mod reference;
