@@ -89,6 +89,9 @@ pub struct BaseEnv {
     /// Each variable the image sets; `None` when its platforms set different values (a
     /// multi-platform build would see each in turn, so no one value can be judged).
     pub vars: BTreeMap<String, Option<String>>,
+    /// The operating system the image's platforms agree on (`linux`, `windows`); `None` when
+    /// they differ or do not say.
+    pub os: Option<String>,
 }
 
 impl DockerfileFacts {

@@ -82,10 +82,19 @@ impl BaseImage {
                 (name.to_string(), agreed.map(|v| v.to_string()))
             })
             .collect();
+        let oses: BTreeSet<String> = image
+            .platforms
+            .iter()
+            .map(|p| p.platform.os.to_ascii_lowercase())
+            .collect();
         Some(BaseEnv {
             stage: self.stage,
             image: self.written.clone(),
             vars,
+            os: (oses.len() == 1)
+                .then(|| oses.into_iter().next())
+                .flatten()
+                .filter(|os| !os.is_empty() && os != "unknown"),
         })
     }
 }
@@ -683,6 +692,11 @@ mod tests {
         .env()
         .unwrap();
         assert_eq!((env.stage, env.image.as_str()), (2, "example/app:1"));
+        assert_eq!(env.os.as_deref(), Some("linux"));
+        let mut windows = platform("amd64", &[]);
+        windows.platform = crate::image::Platform::new("windows", "amd64", None);
+        let mixed = base(vec![platform("amd64", &[]), windows]).env().unwrap();
+        assert_eq!(mixed.os, None, "linux and windows platforms: no one OS");
         let vars: Vec<(&str, Option<&str>)> = env
             .vars
             .iter()

@@ -1,4 +1,6 @@
-use super::util::{final_image_stages, last_user, resolve_user, stage_body, UserInstruction};
+use super::util::{
+    base_env, final_image_stages, last_user, resolve_user, stage_body, UserInstruction,
+};
 use crate::dockerfile::{Args, DockerfileFacts, ImageUseKind};
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
@@ -19,10 +21,12 @@ crate::declare_rule! {
     ///   base image's `Env` (as `PC1004` does). A user whose variable has no known value is
     ///   not judged.
     /// - `root` is left to `PC1004`, which reports it at a higher severity.
-    /// - Windows images are not judged: Windows has no numeric UIDs. An image counts as
-    ///   Windows when a stage of the chain is built from `mcr.microsoft.com/windows…` or a
-    ///   `nanoserver`/`servercore` image, has `--platform=windows/…`, or sets a `cmd` or
-    ///   `powershell` `SHELL`; `ContainerUser` and `ContainerAdministrator` are Windows users.
+    /// - Windows images are not judged: Windows has no numeric UIDs. With `--resolve`, the
+    ///   fetched base image's OS says whether the image is Windows (when its platforms agree).
+    ///   Otherwise an image counts as Windows when a stage of the chain is built from
+    ///   `mcr.microsoft.com/windows…` or a `nanoserver`/`servercore` image, has
+    ///   `--platform=windows/…`, or sets a `cmd` or `powershell` `SHELL`; `ContainerUser` and
+    ///   `ContainerAdministrator` are Windows users.
     ///
     /// ## Why
     /// A runtime can only look a name up in the image's own `/etc/passwd`, which the platform
@@ -101,8 +105,12 @@ fn set_in_note(facts: &DockerfileFacts, chain: &[usize], user: &UserInstruction)
     }
 }
 
-/// Whether any stage of the chain builds a Windows image.
+/// Whether any stage of the chain builds a Windows image: the fetched base image's OS says so
+/// (`--resolve`), or, without it, the base image's name, `--platform` or the `SHELL` does.
 fn is_windows_image(facts: &DockerfileFacts, chain: &[usize]) -> bool {
+    if let Some(os) = base_env(facts, chain).and_then(|base| base.os.as_deref()) {
+        return os == "windows";
+    }
     chain.iter().any(|&stage| {
         let from = facts
             .file
@@ -237,5 +245,39 @@ mod tests {
         let src =
             "FROM mcr.microsoft.com/powershell:lts-debian-12\nSHELL [\"pwsh\", \"-c\"]\nUSER app\n";
         assert_eq!(lint(&RULE, src), vec![3]);
+    }
+
+    /// With `--resolve`, the fetched base image's OS decides, whatever the image's name says.
+    #[test]
+    fn the_fetched_base_images_os_decides() {
+        let on = |src: &str, os: Option<&str>| {
+            let mut facts = DockerfileFacts::gather("Dockerfile", src, &Default::default());
+            facts.base_env = Some(crate::dockerfile::BaseEnv {
+                stage: 0,
+                image: String::new(),
+                vars: Default::default(),
+                os: os.map(str::to_string),
+            });
+            let options = crate::rules::RuleOptions::default();
+            let mut out = Diagnostics::default();
+            check(
+                &DockerfileContext {
+                    facts: &facts,
+                    options: &options,
+                },
+                &mut out,
+            );
+            out.0.len()
+        };
+        // .NET Framework images are Windows-only, and their names do not say so.
+        let framework = "FROM mcr.microsoft.com/dotnet/framework/aspnet:4.8\nUSER app\n";
+        assert_eq!(lint(&RULE, framework).len(), 1);
+        assert_eq!(on(framework, Some("windows")), 0);
+        assert_eq!(on(framework, Some("linux")), 1);
+        // Platforms that disagree (or do not say) leave it to the name.
+        assert_eq!(on(framework, None), 1);
+        let named = "FROM example.com/servercore-tools:1\nUSER app\n";
+        assert_eq!(on(named, None), 0);
+        assert_eq!(on(named, Some("linux")), 1);
     }
 }

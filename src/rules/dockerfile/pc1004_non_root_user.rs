@@ -218,6 +218,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
                 .collect(),
+            os: Some("linux".into()),
         });
         findings_of(&facts)
     }
