@@ -11,7 +11,8 @@ times, in interleaved rounds (so that load from other processes hits both sides 
   - a loop of `skopeo inspect --config` (one process per image, sequential),
 and prints medians of wall time and CPU time (portcullis's, and the registry's while serving
 it) and its garbage collections, peak memory (from a separate run under GNU time) and the
-ratios. Last, as a diagnosis and not the headline, the same comparison with the registry's Go
+ratios, and what the registry spends its CPU on (a CPU profile from its Go pprof endpoint, taken
+while it serves portcullis runs). Last, as a diagnosis and not the headline, the same comparison with the registry's Go
 garbage collector relaxed (GOGC=400), to show how much of what is left is the registry's own
 work. Every run fetches and
 verifies every manifest and config: nothing is cached between runs. Installs what is missing
@@ -21,6 +22,7 @@ Usage: bench/vs_skopeo.py [--images N] [--runs R] [--skopeo-runs S] [--portculli
 """
 
 import argparse
+import collections
 import os
 import shutil
 import socket
@@ -53,20 +55,24 @@ def start_registry(work, port=None, env=None):
     """The registry as Debian packages it (/etc/docker/registry/config.yml: in-memory blob
     descriptor cache, default logging, the nosniff header) without its htpasswd auth, storing in
     `work` and listening on loopback. GODEBUG=gctrace=1 makes it log each garbage collection to
-    stderr (one line per collection, no other effect), which `gc_count` reads."""
+    stderr (one line per collection, no other effect), which `gc_count` reads. Its debug
+    listener (Go's pprof, idle unless asked) serves `profile_registry`."""
     port = port or free_port()
+    debug_port = free_port()
     config = os.path.join(work, "registry.yml")
     with open(config, "w") as f:
         f.write(
             "version: 0.1\nlog:\n  fields:\n    service: registry\nstorage:\n  cache:\n"
             "    blobdescriptor: inmemory\n  filesystem:\n"
             f"    rootdirectory: {work}/storage\nhttp:\n  addr: 127.0.0.1:{port}\n"
+            f"  debug:\n    addr: 127.0.0.1:{debug_port}\n"
             "  headers:\n    X-Content-Type-Options: [nosniff]\n"
         )
     log = open(os.path.join(work, "registry.log"), "w")
     proc = subprocess.Popen(["docker-registry", "serve", config], stdout=subprocess.DEVNULL, stderr=log,
                             env={**os.environ, "GODEBUG": "gctrace=1", **(env or {})})
     proc.log_path = log.name
+    proc.debug_address = f"127.0.0.1:{debug_port}"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -82,6 +88,121 @@ def gc_count(registry):
     """Garbage collections the registry has logged so far (GODEBUG=gctrace=1)."""
     with open(registry.log_path, errors="replace") as f:
         return sum(1 for line in f if line.startswith("gc "))
+
+
+# Where the registry's CPU goes, from a Go CPU profile: each sample goes to the first cause
+# found on its stack, in this order.
+CAUSES = [
+    ("garbage collection", ("runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.bgsweep",
+                            "runtime.bgscavenge", "runtime.gcStart")),
+    ("building its URL router again for every request (v2.NewURLBuilderFromRequest)",
+     ("api/v2.NewURLBuilderFromRequest", "api/v2.NewURLBuilder")),
+    ("allocating and clearing a 4 MiB read buffer for every blob (storage.fileReader)",
+     ("storage.(*fileReader).reader",)),
+]
+
+
+def profile_registry(registry, seconds, workload):
+    """Runs `workload` repeatedly for `seconds` while the registry's pprof endpoint takes a CPU
+    profile; returns [(cause, share)] over the samples, the rest as "everything else"."""
+    import gzip
+    import threading
+    import urllib.request
+    result = {}
+
+    def fetch():
+        url = f"http://{registry.debug_address}/debug/pprof/profile?seconds={seconds}"
+        result["data"] = urllib.request.urlopen(url, timeout=seconds + 30).read()
+
+    thread = threading.Thread(target=fetch)
+    thread.start()
+    time.sleep(0.2)
+    deadline = time.monotonic() + seconds - 0.4
+    while time.monotonic() < deadline:
+        workload()
+    thread.join()
+    stacks = pprof_stacks(gzip.decompress(result["data"]))
+    totals = collections.Counter()
+    for names, value in stacks:
+        cause = next((label for label, frames in CAUSES
+                      if any(any(name.endswith(f) for f in frames) for name in names)),
+                     "everything else (HTTP, routing, logging, storage)")
+        totals[cause] += value
+    total = sum(totals.values()) or 1
+    order = [label for label, _ in CAUSES] + ["everything else (HTTP, routing, logging, storage)"]
+    return [(label, totals[label] / total) for label in order]
+
+
+def pprof_stacks(data):
+    """(function names leaf first, CPU nanoseconds) per sample of a pprof `Profile` message
+    (protobuf: sample = 2, location = 4, function = 5, string_table = 6)."""
+    def varint(b, i):
+        shift = result = 0
+        while True:
+            byte = b[i]
+            i += 1
+            result |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return result, i
+
+    def fields(b):
+        i = 0
+        while i < len(b):
+            key, i = varint(b, i)
+            kind = key & 7
+            if kind == 0:
+                value, i = varint(b, i)
+            elif kind == 2:
+                length, i = varint(b, i)
+                value, i = b[i:i + length], i + length
+            elif kind == 1:
+                value, i = b[i:i + 8], i + 8
+            elif kind == 5:
+                value, i = b[i:i + 4], i + 4
+            else:
+                raise ValueError(f"pprof: wire type {kind}")
+            yield key >> 3, kind, value
+
+    def ints(kind, value):
+        if kind == 0:
+            return [value]
+        out, i = [], 0
+        while i < len(value):
+            n, i = varint(value, i)
+            out.append(n)
+        return out
+
+    samples, locations, functions, strings = [], {}, {}, []
+    for number, kind, value in fields(data):
+        if number == 2:
+            ids, values = [], []
+            for n, k, v in fields(value):
+                if n == 1:
+                    ids += ints(k, v)
+                elif n == 2:
+                    values += ints(k, v)
+            samples.append((ids, values[-1] if values else 0))
+        elif number == 4:
+            location, lines = None, []
+            for n, k, v in fields(value):
+                if n == 1:
+                    location = v
+                elif n == 4:
+                    lines += [fv for fn, _, fv in fields(v) if fn == 1]
+            locations[location] = lines
+        elif number == 5:
+            function = name = None
+            for n, k, v in fields(value):
+                if n == 1:
+                    function = v
+                elif n == 2:
+                    name = v
+            functions[function] = name
+        elif number == 6:
+            strings.append(value.decode(errors="replace"))
+    return [([strings[functions[f]] for loc in ids for f in locations.get(loc, [])], value)
+            for ids, value in samples]
 
 
 def run(cmd, **kw):
@@ -266,6 +387,14 @@ def main():
         print("    every blob it serves, here a config of about 300 bytes; its heap is a few MiB, so every")
         print("    config served nearly fills the next collection's budget (portcullis's concurrent fetches")
         print("    hold several buffers at once, which raises that budget and halves the collections)")
+
+        # A CPU profile of the registry while it serves portcullis runs: what its work is.
+        causes = profile_registry(registry, 6, lambda: check([]))
+        print("  the registry's CPU while serving portcullis runs, from its own CPU profile (Go pprof):")
+        for label, share in causes:
+            print(f"    {share:6.1%}  {label}")
+        print("    all of it per request or per blob served: a client that needs each image's manifest and")
+        print("    config (2 requests) can only spread it over the cores, which the floor above assumes")
 
         # The same images, the registry restarted with its Go garbage collector relaxed: the 4 MiB
         # buffer per blob served makes it collect about once per config at GOGC=100; a registry
