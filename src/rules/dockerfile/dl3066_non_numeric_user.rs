@@ -152,7 +152,7 @@ fn is_windows_shell(program: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::dockerfile::testing::{lint, messages};
+    use crate::rules::dockerfile::testing::{lint, messages, run_facts};
 
     #[test]
     fn catches_named_final_user() {
@@ -258,16 +258,7 @@ mod tests {
                 vars: Default::default(),
                 os: os.map(str::to_string),
             });
-            let options = crate::rules::RuleOptions::default();
-            let mut out = Diagnostics::default();
-            check(
-                &DockerfileContext {
-                    facts: &facts,
-                    options: &options,
-                },
-                &mut out,
-            );
-            out.0.len()
+            run_facts(&RULE, &facts, &Default::default()).len()
         };
         // .NET Framework images are Windows-only, and their names do not say so.
         let framework = "FROM mcr.microsoft.com/dotnet/framework/aspnet:4.8\nUSER app\n";

@@ -27,7 +27,7 @@ pub fn lint_target(rule: &Rule, src: &str, target: &str) -> Vec<usize> {
         .collect()
 }
 
-fn run_facts(rule: &Rule, facts: &DockerfileFacts, options: &RuleOptions) -> Vec<Diagnostic> {
+pub fn run_facts(rule: &Rule, facts: &DockerfileFacts, options: &RuleOptions) -> Vec<Diagnostic> {
     let Check::Dockerfile(check) = rule.check else {
         panic!("{} is not a Dockerfile rule", rule.id);
     };
