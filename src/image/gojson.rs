@@ -33,11 +33,14 @@ pub(crate) fn check(bytes: &[u8], shape: &Shape) -> Result<(), String> {
 fn check_node(node: &Node, shape: &Shape, path: &str) -> Result<(), String> {
     match (node, shape) {
         (Node::Object(pairs), Shape::Struct(fields)) => {
+            let folded_keys: Vec<String> = pairs.iter().map(|(key, _)| fold(key)).collect();
             for (name, field_shape) in *fields {
                 let folded = fold(name);
                 let matching: Vec<&(String, Node)> = pairs
                     .iter()
-                    .filter(|(key, _)| fold(key) == folded)
+                    .zip(&folded_keys)
+                    .filter(|(_, key)| **key == folded)
+                    .map(|(pair, _)| pair)
                     .collect();
                 if let Some((key, _)) = matching.iter().find(|(key, _)| key != name) {
                     return Err(format!(
