@@ -93,20 +93,17 @@ fn check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
     }
 }
 
-/// `80/tcp` → (80, 80, "tcp"); `80` → (80, 80, "tcp"); `8000-8010/udp` → (8000, 8010, "udp").
-/// `EXPOSE` writes one key per port, but a config is data anyone can write: a range key is
-/// judged by every port in it, so that it cannot carry a forbidden port past the gate.
+/// `80/tcp` → (80, 80, "tcp"); `80` → (80, 80, "tcp"); `8000-8010/udp` → (8000, 8010, "udp"):
+/// the pattern syntax, with TCP when no protocol is named. `EXPOSE` writes one key per port,
+/// but a config is data anyone can write: a range key is judged by every port in it, so that
+/// it cannot carry a forbidden port past the gate.
 fn exposed_ports(key: &str) -> Option<(u16, u16, String)> {
-    let (ports, protocol) = key.split_once('/').unwrap_or((key, "tcp"));
-    let (first, last) = match ports.split_once('-') {
-        Some((a, b)) => (a.trim().parse().ok()?, b.trim().parse().ok()?),
-        None => {
-            let port = ports.trim().parse().ok()?;
-            (port, port)
-        }
-    };
-    let protocol = protocol.trim().to_ascii_lowercase();
-    (first <= last && !protocol.is_empty()).then_some((first, last, protocol))
+    let PortPattern {
+        first,
+        last,
+        protocol,
+    } = PortPattern::parse(key)?;
+    Some((first, last, protocol.unwrap_or_else(|| "tcp".to_string())))
 }
 
 /// A forbidden port, range and optional protocol.
