@@ -5,12 +5,13 @@
 
 pub mod ast;
 pub mod expand;
+pub mod lex;
 mod parser;
 pub mod pragma;
 pub mod shell;
 
 pub use ast::*;
-pub use parser::parse;
+pub use parser::{detect_syntax, parse};
 
 use crate::finding::Span;
 use std::collections::BTreeMap;

@@ -11,10 +11,9 @@ use crate::finding::Span;
 /// parsing resumes at the next instruction.
 pub fn parse(source: &str) -> Dockerfile {
     let text = source.strip_prefix('\u{feff}').unwrap_or(source);
-    let lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
+    // BuildKit trims every trailing CR and LF of a line (`trimNewline`), not just one CR: a
+    // heredoc terminator or a continuation followed by `\r\r` is still one.
+    let lines: Vec<&str> = text.split('\n').map(|l| l.trim_end_matches('\r')).collect();
     let mut parser = Parser {
         lines: &lines,
         pos: 0,
@@ -51,7 +50,7 @@ impl Parser<'_> {
     /// Parser directives: `# name=value` lines at the very top of the file.
     fn directives(&mut self) {
         while let Some(line) = self.lines.get(self.pos) {
-            let Some((name, value)) = directive(line) else {
+            let Some((name, value)) = directive(line.trim_start(), "#") else {
                 return;
             };
             let line_no = self.pos + 1;
@@ -168,8 +167,15 @@ impl Parser<'_> {
         };
         let mut heredocs = Vec::new();
         let mut last_line = logical.last_line;
-        if matches!(keyword, Keyword::Run | Keyword::Copy | Keyword::Add) {
-            for marker in heredoc_markers(rest, self.file.escape) {
+        if can_contain_heredoc(keyword, rest, self.file.escape) && logical.text.contains("<<") {
+            let markers = match heredoc_markers(&logical.text) {
+                Ok(markers) => markers,
+                Err(message) => {
+                    self.error(logical.first_line, logical.keyword_column, message);
+                    return None;
+                }
+            };
+            for marker in markers {
                 match self.heredoc_body(&marker) {
                     Ok(heredoc) => heredocs.push(heredoc),
                     Err(message) => {
@@ -276,15 +282,68 @@ impl Parser<'_> {
     }
 }
 
-/// `# name=value` if `line` is a known parser directive.
-fn directive(line: &str) -> Option<(String, String)> {
-    let body = line.trim_start().strip_prefix('#')?;
-    let (name, value) = body.split_once('=')?;
-    let name = name.trim().to_ascii_lowercase();
-    if !DIRECTIVES.contains(&name.as_str()) {
+/// `# name=value` if `line` is a known parser directive, read as BuildKit's `DirectiveParser`
+/// reads it: the comment marker at the start, Unicode blanks after it, then
+/// `^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$` where `\s` is an ASCII blank only. Anything else
+/// (an empty value, a non-ASCII blank around `=`, an unknown name) is no directive, and ends
+/// the directive block.
+fn directive(line: &str, marker: &str) -> Option<(String, String)> {
+    let body = line.strip_prefix(marker)?.trim_start();
+    let is_blank = |c: char| matches!(c, '\t' | '\n' | '\x0c' | '\r' | ' ');
+    let name_end = body
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())))
+        .map_or(body.len(), |(i, _)| i);
+    if name_end == 0 {
         return None;
     }
-    Some((name, value.trim().to_string()))
+    let after = body[name_end..]
+        .trim_start_matches(is_blank)
+        .strip_prefix('=')?;
+    let mut value = after
+        .trim_start_matches(is_blank)
+        .trim_end_matches(is_blank);
+    if value.is_empty() {
+        // `(.+?)` needs one character: of an all-blank value the pattern keeps the last one.
+        let last = after.char_indices().last()?.0;
+        value = &after[last..];
+    }
+    let name = body[..name_end].to_ascii_lowercase();
+    DIRECTIVES
+        .contains(&name.as_str())
+        .then(|| (name, value.to_string()))
+}
+
+/// The frontend image the `# syntax=` directive names, and its line, found as BuildKit's
+/// `DetectSyntax` finds it (the builder pulls and runs this image): after a byte-order mark
+/// and a `#!` first line, in the directive block written with `#` at the start of the line,
+/// else with `//`, else in a file that is one JSON object with a `syntax` string. Only the
+/// value's first space-separated word is the image.
+pub fn detect_syntax(source: &str) -> Option<(String, usize)> {
+    let text = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let (text, first_line) = match text.split_once('\n') {
+        Some((first, rest)) if first.starts_with("#!") => (rest, 2),
+        None if text.starts_with("#!") => ("", 2),
+        _ => (text, 1),
+    };
+    for marker in ["#", "//"] {
+        // Go's line scanner drops one trailing CR; the directive pattern trims the rest.
+        for (i, line) in text.split('\n').enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let Some((name, value)) = directive(line, marker) else {
+                break;
+            };
+            if name == "syntax" {
+                let image = value.split(' ').next().unwrap_or_default();
+                return Some((image.to_string(), first_line + i));
+            }
+        }
+    }
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).ok()?;
+    match object.get("syntax") {
+        Some(serde_json::Value::String(value)) => Some((value.clone(), first_line)),
+        _ => None,
+    }
 }
 
 /// The column (1-based, in characters) of byte offset `byte` in `line`.
@@ -317,83 +376,42 @@ struct HeredocMarker {
     quoted: bool,
 }
 
-/// Heredoc markers (`<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`) in an instruction's text, in order.
-/// Markers inside quotes are not heredocs.
-fn heredoc_markers(text: &str, escape: char) -> Vec<HeredocMarker> {
-    let mut markers = Vec::new();
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    let mut quote: Option<char> = None;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == escape && quote != Some('\'') {
-            i += 2;
-            continue;
-        }
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '\'' || c == '"' => quote = Some(c),
-            None if c == '<'
-                && chars.get(i + 1) == Some(&'<')
-                && chars.get(i + 2) != Some(&'<') =>
-            {
-                if let Some((marker, next)) = heredoc_marker(&chars, i + 2) {
-                    markers.push(marker);
-                    i = next;
-                    continue;
-                }
+/// Whether BuildKit reads heredocs for this instruction (`canContainHeredoc`): RUN, COPY and
+/// ADD, also as an ONBUILD trigger, and not in JSON (exec) form.
+fn can_contain_heredoc(keyword: Keyword, rest: &str, escape: char) -> bool {
+    let (keyword, rest) = match keyword {
+        Keyword::Onbuild => {
+            let (word, inner) = split_keyword(rest);
+            match Keyword::parse(word) {
+                Some(inner_keyword) => (inner_keyword, inner),
+                None => return false,
             }
-            None => {}
         }
-        i += 1;
-    }
-    markers
-}
-
-fn heredoc_marker(chars: &[char], mut i: usize) -> Option<(HeredocMarker, usize)> {
-    let strip_tabs = chars.get(i) == Some(&'-');
-    if strip_tabs {
-        i += 1;
-    }
-    let open = match chars.get(i) {
-        Some(q @ ('"' | '\'')) => {
-            i += 1;
-            Some(*q)
-        }
-        _ => None,
+        _ => (keyword, rest),
     };
-    let start = i;
-    while i < chars.len() && is_heredoc_word_char(chars[i]) {
-        i += 1;
+    if !matches!(keyword, Keyword::Run | Keyword::Copy | Keyword::Add) {
+        return false;
     }
-    if i == start || chars[start].is_ascii_digit() {
-        return None;
-    }
-    let name: String = chars[start..i].iter().collect();
-    if let Some(q) = open {
-        if chars.get(i) != Some(&q) {
-            return None;
-        }
-        i += 1;
-    }
-    Some((
-        HeredocMarker {
-            name,
-            strip_tabs,
-            quoted: open.is_some(),
-        },
-        i,
-    ))
+    let (_, args) = take_flags(rest, escape);
+    json_array(args).is_none()
 }
 
-/// Characters a heredoc delimiter may contain (a shell word without metacharacters).
-fn is_heredoc_word_char(c: char) -> bool {
-    !c.is_whitespace()
-        && !matches!(
-            c,
-            '"' | '\'' | '<' | '>' | '|' | '&' | ';' | '(' | ')' | '$' | '`' | '\\'
-        )
+/// Heredoc markers in an instruction's whole line, in order, as BuildKit's
+/// `heredocsFromLine` finds them: the line split into words by its shell lexer, each word
+/// that is a marker (`<<EOF`, `<<-"EOF"`, `5<<EOF`, `<< EOF`) counting. `Err` where BuildKit
+/// rejects the file.
+fn heredoc_markers(line: &str) -> Result<Vec<HeredocMarker>, String> {
+    let mut markers = Vec::new();
+    for word in super::lex::heredoc_line_words(line) {
+        if let Some(found) = super::lex::heredoc_word(&word)? {
+            markers.push(HeredocMarker {
+                name: found.name,
+                strip_tabs: found.chomp,
+                quoted: !found.expand,
+            });
+        }
+    }
+    Ok(markers)
 }
 
 /// Splits on unquoted whitespace, keeping quotes and escapes in the words (BuildKit's
@@ -767,12 +785,14 @@ fn build(
             ) {
                 return Err(format!("ONBUILD {} is not allowed", inner.as_str()));
             }
+            // BuildKit reads a trigger's heredocs too (`ONBUILD RUN <<EOF`): the bodies are the
+            // trigger's, not instructions of this file.
             Args::Onbuild(Box::new(build(
                 inner,
                 inner_rest,
                 escape,
                 span,
-                Vec::new(),
+                heredocs.clone(),
             )?))
         }
     };
@@ -1084,6 +1104,147 @@ mod tests {
     fn indented_instruction_column() {
         let file = parse("FROM a\n    RUN echo\n");
         assert_eq!(file.instructions[1].span.column, 5);
+    }
+
+    /// Conformance with BuildKit's parser (frontend/dockerfile/parser), one case per rule of
+    /// its line handling. Each of these was a way to have the gate judge one file while the
+    /// builder builds another.
+    mod buildkit_conformance {
+        use super::*;
+
+        fn keywords(src: &str) -> Vec<Keyword> {
+            parse(src).instructions.iter().map(|i| i.keyword).collect()
+        }
+
+        #[test]
+        fn every_trailing_cr_is_trimmed() {
+            // A heredoc terminator followed by two CRs still ends the heredoc: the FROM after
+            // it is a real stage.
+            let file = parse("FROM a\nRUN <<EOF\necho\nEOF\r\r\nFROM b\nUSER root\n");
+            assert!(file.errors.is_empty(), "{:?}", file.errors);
+            assert_eq!(file.stages.len(), 2);
+            // An escape followed by CRs continues the line: the USER joins the RUN.
+            assert_eq!(
+                keywords("FROM a\nRUN echo \\\r\r\nUSER app\n"),
+                [Keyword::From, Keyword::Run]
+            );
+        }
+
+        #[test]
+        fn directives_take_ascii_blanks_only() {
+            // U+00A0 before `=`: for BuildKit no directive, so the escape stays `\`.
+            let file = parse("# escape\u{a0}=`\nFROM a\nRUN dir c:\\\nUSER app\n");
+            assert_eq!(file.escape, '\\');
+            assert!(file.directives.is_empty());
+            assert_eq!(keywords(&file.source), [Keyword::From, Keyword::Run]);
+            // Blanks after `#` may be any Unicode blank; around `=`, ASCII ones.
+            assert_eq!(parse("#\u{a0}escape = `\nFROM a\n").escape, '`');
+            assert_eq!(parse("# escape\t=\t`\t\nFROM a\n").escape, '`');
+        }
+
+        #[test]
+        fn a_malformed_directive_ends_the_block() {
+            for src in [
+                "# syntax=\n# escape=`\nFROM a\n",
+                "# syntax\u{a0}=x\n# escape=`\nFROM a\n",
+                "# 1syntax=x\n# escape=`\nFROM a\n",
+                "# unknown=x\n# escape=`\nFROM a\n",
+                "#\n# escape=`\nFROM a\n",
+                "\n# escape=`\nFROM a\n",
+            ] {
+                let file = parse(src);
+                assert_eq!(file.escape, '\\', "{src:?}");
+                assert!(
+                    !file.directives.iter().any(|d| d.name == "escape"),
+                    "{src:?}"
+                );
+            }
+            // An all-blank value is still a value (BuildKit's lazy `(.+?)` keeps one blank).
+            let file = parse("# syntax= \n# escape=`\nFROM a\n");
+            assert_eq!(file.escape, '`');
+        }
+
+        #[test]
+        fn heredoc_markers_are_words_of_buildkits_lexer() {
+            // `cat<<CMD` is no heredoc for BuildKit: `USER root` is an instruction.
+            assert_eq!(
+                keywords("FROM a\nUSER app\nRUN cat<<CMD\nUSER root\nCMD\n"),
+                [
+                    Keyword::From,
+                    Keyword::User,
+                    Keyword::Run,
+                    Keyword::User,
+                    Keyword::Cmd
+                ]
+            );
+            // The marker's word runs on: the terminator is `EOF>x`, not `EOF`.
+            let file = parse("FROM a\nRUN cat <<EOF>x\nEOF\nUSER app\nEOF>x\nUSER root\n");
+            assert!(file.errors.is_empty(), "{:?}", file.errors);
+            assert_eq!(
+                keywords(&file.source),
+                [Keyword::From, Keyword::Run, Keyword::User]
+            );
+            assert_eq!(file.instructions[1].heredocs[0].body, "EOF\nUSER app\n");
+            // `<< EOF` (blanks after `<<`) is one word and a heredoc.
+            assert_eq!(
+                keywords("FROM a\nRUN cat << EOF\nUSER root\nEOF\n").len(),
+                2
+            );
+            // The exec form has no heredocs.
+            assert_eq!(
+                keywords("FROM a\nRUN [\"<<EOF\"]\nUSER app\n"),
+                [Keyword::From, Keyword::Run, Keyword::User]
+            );
+            // Heredoc detection always uses `\` as escape, as BuildKit's does.
+            let file = parse("# escape=`\nFROM a\nRUN <<EOF\nUSER root\nEOF\n");
+            assert_eq!(file.instructions[1].heredocs.len(), 1);
+        }
+
+        #[test]
+        fn onbuild_triggers_have_heredocs() {
+            let file = parse("FROM a\nONBUILD RUN <<EOF\nUSER root\nEOF\nUSER app\n");
+            assert!(file.errors.is_empty(), "{:?}", file.errors);
+            assert_eq!(
+                keywords(&file.source),
+                [Keyword::From, Keyword::Onbuild, Keyword::User]
+            );
+            match &file.instructions[1].args {
+                Args::Onbuild(inner) => assert_eq!(inner.heredocs[0].body, "USER root\n"),
+                other => panic!("{other:?}"),
+            }
+        }
+
+        #[test]
+        fn syntax_is_detected_as_buildkit_detects_it() {
+            let found = |src: &str| detect_syntax(src);
+            assert_eq!(
+                found("# syntax=docker/dockerfile:1\nFROM a\n"),
+                Some(("docker/dockerfile:1".into(), 1))
+            );
+            // After a `#!` first line.
+            assert_eq!(
+                found("#!/usr/bin/env buildctl\n# syntax = evil.example/fe:1 --flag\nFROM a\n"),
+                Some(("evil.example/fe:1".into(), 2))
+            );
+            // After other directives, with CRLF line ends.
+            assert_eq!(
+                found("\u{feff}# escape=`\r\n# syntax=evil.example/fe\r\nFROM a\r\n"),
+                Some(("evil.example/fe".into(), 2))
+            );
+            // The `//` form and a JSON object.
+            assert_eq!(
+                found("//syntax=evil.example/fe\n"),
+                Some(("evil.example/fe".into(), 1))
+            );
+            assert_eq!(
+                found("{\"syntax\": \"evil.example/fe\"}"),
+                Some(("evil.example/fe".into(), 1))
+            );
+            // Not: after an instruction, after a malformed directive, indented.
+            assert_eq!(found("FROM a\n# syntax=evil.example/fe\n"), None);
+            assert_eq!(found("# syntax=\n# syntax=evil.example/fe\n"), None);
+            assert_eq!(found("  # syntax=evil.example/fe\nFROM a\n"), None);
+        }
     }
 
     #[test]

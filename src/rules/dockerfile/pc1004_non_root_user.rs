@@ -73,10 +73,17 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     };
     let span = user.span;
     let inherited = inherited_note(facts, &user, final_stage.index);
-    // Quotes are not part of a user name: `USER "root"` is root.
-    let resolved =
-        resolve_user(facts, &chain, &user).map(|u| u.replace(['"', '\''], "").trim().to_string());
+    let resolved = resolve_user(facts, &chain, &user).map(|u| u.trim().to_string());
     match resolved {
+        Err(unresolved) if unresolved.variables.is_empty() => out.push(
+            span,
+            format!(
+                "cannot tell whether the final stage runs as root: USER `{}`{inherited} is not a \
+                 word BuildKit can read (an unclosed quote, a `${{…}}` it rejects, or a pattern \
+                 it would apply)",
+                user.written
+            ),
+        ),
         Err(unresolved) => {
             let why = match base_env(facts, &chain) {
                 None => "it may come from the base image, whose `Env` `--resolve` reads".into(),
@@ -328,6 +335,30 @@ mod tests {
         // Without USER anywhere in the chain, the root stage's base image is named.
         let message = catches_at("FROM alpine:3.20 AS base\nFROM base\n", 2);
         assert!(message.contains("`alpine:3.20`"), "{message}");
+    }
+
+    /// BuildKit processes USER as a shell word, so escapes and quotes hide nothing.
+    #[test]
+    fn catches_root_written_with_escapes_and_quotes() {
+        for src in [
+            "FROM a\nUSER r\\oot\n",
+            "FROM a\nUSER \\0\n",
+            "FROM a\nUSER \"ro\"ot\n",
+            "FROM a\nUSER 'root':'root'\n",
+            "FROM a\nUSER r\\oot:app\n",
+        ] {
+            let found = findings(src);
+            assert!(
+                found.iter().any(|(_, m)| m.contains("runs as root")),
+                "{src:?}: {found:?}"
+            );
+        }
+        let found = findings("FROM a\nUSER \"root\n");
+        assert!(
+            found[0].1.contains("not a word BuildKit can read"),
+            "{found:?}"
+        );
+        assert!(findings("FROM a\nUSER a\\pp\n").is_empty());
     }
 
     #[test]

@@ -308,7 +308,15 @@ pub fn resolve_user(
             env.insert(name.clone(), None);
         }
     }
-    expand_with_env(facts, &user.written, &env, &scope)
+    // BuildKit processes USER as one shell word: quotes removed, escapes applied (`r\oot` and
+    // `"ro"ot` are `root`), variables expanded.
+    crate::dockerfile::lex::process_word(user.written.trim(), facts.file.escape, &|name| match env
+        .get(name)
+    {
+        Some(value) => value.clone(),
+        None => scope.get(name).map(str::to_string),
+    })
+    .map_err(Unresolved::from)
 }
 
 /// The fetched base image's environment, when `chain` (nearest stage first) starts from it.
