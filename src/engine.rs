@@ -14,8 +14,8 @@ use crate::dockerfile::pragma::{pragmas, Pragma};
 use crate::dockerfile::{DockerfileFacts, Instruction};
 use crate::finding::{Finding, Location, Severity, Span};
 use crate::image::{FetchOptions, ImageError, ImageFacts, ImageTarget};
-use crate::policy::{CustomRule, Date, Policy};
-use crate::report::{EnabledRule, Note};
+use crate::policy::{CustomRule, Date, Policy, INLINE_IGNORE};
+use crate::report::{EnabledRule, Note, Suppressed};
 use crate::rules::{self, Check, Diagnostics, DockerfileContext, Rule};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -75,6 +75,8 @@ pub struct Outcome {
     pub rules: Vec<EnabledRule>,
     /// Targets that could not be evaluated (unreadable files): the run must fail closed.
     pub unevaluated: Vec<String>,
+    /// Findings silenced by inline pragmas the policy allows.
+    pub suppressed: Vec<Suppressed>,
 }
 
 /// Options of one run besides the policy.
@@ -297,11 +299,24 @@ fn check_dockerfiles_with(
                 .push(format!("{}: {error}", result.target));
             continue;
         }
+        let mut unparsed = None;
         for finding in result.findings {
             if !excepted(policy, &finding, &result.absolute, &options.cwd, today) {
+                if finding.rule_id == rules::dockerfile::SYNTAX_ERROR.id && unparsed.is_none() {
+                    let line = finding.location.span.map_or(0, |s| s.line);
+                    unparsed = Some(format!(
+                        "{}: line {line}: {} (the file is not judged as BuildKit would build it; \
+                         PC0001)",
+                        result.target, finding.message
+                    ));
+                }
                 outcome.findings.push(finding);
             }
         }
+        // A file the gate cannot parse fails the run whatever `fail_on` says (PC0001 is on
+        // unless the policy turns it off by name).
+        outcome.unevaluated.extend(unparsed);
+        outcome.suppressed.extend(result.suppressed);
         outcome.notes.extend(result.notes);
         outcome.unevaluated.extend(result.base_unevaluated);
     }
@@ -336,6 +351,7 @@ struct FileResult {
     unreadable: Option<String>,
     /// Why the `--resolve`d base image could not be judged (exit 3).
     base_unevaluated: Option<String>,
+    suppressed: Vec<Suppressed>,
 }
 
 fn check_file(
@@ -355,6 +371,7 @@ fn check_file(
         notes: Vec::new(),
         unreadable: None,
         base_unevaluated: None,
+        suppressed: Vec::new(),
     };
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
@@ -383,6 +400,7 @@ fn check_file(
     for (rule, spec) in custom {
         raw.push((rule, spec.severity, run_custom(spec, &facts)));
     }
+    let waivable = |rule: &Rule| waivable_inline(policy, rule);
 
     let pragmas = pragmas(&facts.file);
     if let Some(base) = base {
@@ -404,23 +422,45 @@ fn check_file(
         result.notes.extend(verdict.notes);
         result.base_unevaluated = verdict.unevaluated;
     }
+    let forbidden = policy.rule(rules::dockerfile::INLINE_IGNORE_FORBIDDEN.id);
     if !policy.inline_ignores {
-        if let Some(rule) = policy.rule(rules::dockerfile::INLINE_IGNORE_FORBIDDEN.id) {
+        if let Some(rule) = forbidden {
             let mut out = Diagnostics::default();
             for p in &pragmas {
                 out.push(
-                    Span::new(p.line, p.column, p.line, facts.line_text(p.line).chars().count() + 1),
+                    pragma_span(p, &facts),
                     format!(
-                        "inline ignore `{} {}ignore={}` is not allowed by the policy; it was not applied",
-                        p.tool,
-                        if p.global { "global " } else { "" },
-                        p.keys.join(",")
+                        "inline ignore `{}` is not allowed by the policy; it was not applied",
+                        pragma_text(p)
                     ),
                 );
             }
             raw.push((rule.rule, rule.severity, out));
         }
     } else {
+        // A pragma naming a policy rule the policy does not let the file waive: reported at
+        // its line, naming the key that would allow it; the findings it names stand.
+        if let Some(rule) = forbidden {
+            let mut out = Diagnostics::default();
+            for p in &pragmas {
+                for key in &p.keys {
+                    let Some(named) = rules::lookup(key) else { continue };
+                    if waivable(named) {
+                        continue;
+                    }
+                    out.push(
+                        pragma_span(p, &facts),
+                        format!(
+                            "inline ignore of `{key}` refused: `{}` is a policy rule, which only \
+                             the policy waives (an `exceptions:` entry with a reason, or \
+                             `inline_ignore: true` under `rules: {}:`)",
+                            named.name, named.name
+                        ),
+                    );
+                }
+            }
+            raw.push((rule.rule, rule.severity, out));
+        }
         result
             .notes
             .extend(unknown_pragma_keys(&pragmas, &target, custom));
@@ -433,9 +473,9 @@ fn check_file(
                 .push(Note::new(format!("{} {}: {note}", rule.id, rule.name)));
         }
         for d in diagnostics.0 {
-            if policy.inline_ignores && silenced(&pragmas, rule, &d.message, d.span.line) {
-                continue;
-            }
+            let pragma = (policy.inline_ignores && waivable(rule))
+                .then(|| silenced(&pragmas, rule, &d.message, d.span.line))
+                .flatten();
             let mut finding = Finding {
                 rule_id: rule.id,
                 rule: rule.name,
@@ -449,17 +489,51 @@ fn check_file(
                 fingerprint: String::new(),
             };
             finding.compute_fingerprint(facts.line_text(d.span.line));
-            result.findings.push(finding);
+            match pragma {
+                Some(p) => result.suppressed.push(Suppressed {
+                    finding,
+                    pragma: pragma_text(p),
+                }),
+                None => result.findings.push(finding),
+            }
         }
     }
     result
 }
 
+/// Whether an inline pragma may silence `rule`: a lint rule, or a policy rule the policy
+/// marks `inline_ignore: true`. Whoever writes the Dockerfile does not write the policy.
+pub(crate) fn waivable_inline(policy: &Policy, rule: &Rule) -> bool {
+    !rule.policy_rule
+        || policy
+            .rule(rule.id)
+            .is_some_and(|r| r.options.bool(INLINE_IGNORE).unwrap_or(false))
+}
+
+/// A pragma as written: `hadolint global ignore=DL3008,DL3015`.
+fn pragma_text(p: &Pragma) -> String {
+    format!(
+        "{} {}ignore={}",
+        p.tool,
+        if p.global { "global " } else { "" },
+        p.keys.join(",")
+    )
+}
+
+fn pragma_span(p: &Pragma, facts: &DockerfileFacts) -> Span {
+    Span::new(
+        p.line,
+        p.column,
+        p.line,
+        facts.line_text(p.line).chars().count() + 1,
+    )
+}
+
 /// Whether an inline pragma silences a finding of `rule` at `line`. A pragma key may be the
 /// rule's code, name or alias; a ShellCheck code (`SC2086`) silences the ShellCheck finding
 /// whose message starts with it.
-fn silenced(pragmas: &[Pragma], rule: &Rule, message: &str, line: usize) -> bool {
-    pragmas.iter().any(|p| {
+fn silenced<'p>(pragmas: &'p [Pragma], rule: &Rule, message: &str, line: usize) -> Option<&'p Pragma> {
+    pragmas.iter().find(|p| {
         p.covers(line)
             && p.keys.iter().any(|k| {
                 rule.answers_to(k)

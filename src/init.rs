@@ -37,7 +37,9 @@ rules:
   # DL3059: off
   # allowed-registries:
   #   severity: critical
-  #   allow: ["docker.io/library/*", "ghcr.io/your-org/**"]
+  #   # `# syntax=docker/dockerfile:1` names an image the builder pulls and runs too: allow
+  #   # its frontend explicitly (Docker Hub's official images do not include it).
+  #   allow: ["docker.io/library/*", "docker.io/docker/dockerfile", "ghcr.io/your-org/**"]
   #   deny: ["docker.io/library/ubuntu"]
 
 # Waivers for findings you accept: each names rules and paths (globs relative to this

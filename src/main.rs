@@ -227,6 +227,7 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
         targets: &outcome.targets,
         rules: &outcome.rules,
         unevaluated: &outcome.unevaluated,
+        suppressed: &outcome.suppressed,
     };
     let color = match args.color.as_str() {
         "always" => true,

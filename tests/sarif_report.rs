@@ -170,6 +170,7 @@ fn render_sarif(findings: &[Finding], notes: &[Note]) -> String {
         targets: &targets,
         rules: &rules,
         unevaluated: &[],
+        suppressed: &[],
     };
     render(&report, Format::Sarif, false)
 }

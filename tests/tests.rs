@@ -5,6 +5,7 @@ mod util;
 
 mod cli;
 mod corpus;
+mod fail_closed;
 mod images;
 mod integrations;
 mod sarif_report;

@@ -309,8 +309,11 @@ fn expand_braced(
 pub fn image_uses(file: &Dockerfile, build_args: &BTreeMap<String, String>) -> Vec<ImageUse> {
     let global = global_scope(file, build_args);
     let lines: Vec<&str> = file.source.lines().collect();
-    let mut uses = Vec::new();
+    let mut uses: Vec<ImageUse> = syntax_use(file, build_args, &lines).into_iter().collect();
     let mut stage_names: Vec<String> = Vec::new();
+    // A trigger's `--from` may name any stage of this file (it runs in the stages built from
+    // its own) or one of a downstream build, which cannot be known: it is judged as an image.
+    let all_stage_names: Vec<String> = file.stages.iter().filter_map(|s| s.name.clone()).collect();
     for stage in &file.stages {
         let from = &file.instructions[stage.from];
         if let Args::From { image, .. } = &from.args {
@@ -321,7 +324,7 @@ pub fn image_uses(file: &Dockerfile, build_args: &BTreeMap<String, String>) -> V
                     kind: ImageUseKind::From,
                     written: image.clone(),
                     resolved,
-                    instruction: stage.from,
+                    instruction: Some(stage.from),
                     stage: stage.index,
                     span: first_line_span(from, &lines),
                 });
@@ -337,10 +340,29 @@ pub fn image_uses(file: &Dockerfile, build_args: &BTreeMap<String, String>) -> V
                         kind,
                         written,
                         resolved,
-                        instruction: index,
+                        instruction: Some(index),
                         stage: stage.index,
                         span: first_line_span(inst, &lines),
                     });
+                }
+            }
+            if let Args::Onbuild(trigger) = &inst.args {
+                for (kind, written) in image_flags(trigger) {
+                    let kind = match kind {
+                        ImageUseKind::MountFrom => ImageUseKind::OnbuildMountFrom,
+                        _ => ImageUseKind::OnbuildCopyFrom,
+                    };
+                    let resolved = scope.expand(&written, file.escape);
+                    if !names_stage_or_scratch(&resolved, &all_stage_names, file.stages.len()) {
+                        uses.push(ImageUse {
+                            kind,
+                            written,
+                            resolved,
+                            instruction: Some(index),
+                            stage: stage.index,
+                            span: first_line_span(inst, &lines),
+                        });
+                    }
                 }
             }
             apply(&mut scope, inst, build_args, &global, file.escape);
@@ -350,6 +372,37 @@ pub fn image_uses(file: &Dockerfile, build_args: &BTreeMap<String, String>) -> V
         }
     }
     uses
+}
+
+/// The frontend image the build runs: `--build-arg BUILDKIT_SYNTAX` wins over the directive,
+/// as in BuildKit's dockerfile frontend. Neither is expanded with ARGs.
+fn syntax_use(
+    file: &Dockerfile,
+    build_args: &BTreeMap<String, String>,
+    lines: &[&str],
+) -> Option<ImageUse> {
+    let (written, line) = match build_args.get("BUILDKIT_SYNTAX") {
+        Some(value) => (value.trim().split(' ').next()?.to_string(), None),
+        None => {
+            let (image, line) = super::detect_syntax(&file.source)?;
+            (image, Some(line))
+        }
+    };
+    let span = match line {
+        Some(line) => {
+            let text = lines.get(line - 1).map_or("", |l| l.trim_end_matches('\r'));
+            Span::new(line, 1, line, text.chars().count() + 1)
+        }
+        None => Span::new(1, 1, 1, 1),
+    };
+    Some(ImageUse {
+        kind: ImageUseKind::Syntax,
+        resolved: Ok(written.clone()),
+        written,
+        instruction: None,
+        stage: 0,
+        span,
+    })
 }
 
 /// `--from=` of COPY/ADD and `from=` of each `RUN --mount`.

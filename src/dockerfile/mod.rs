@@ -25,6 +25,28 @@ pub enum ImageUseKind {
     CopyFrom,
     /// `RUN --mount=...,from=image`
     MountFrom,
+    /// The BuildKit frontend the `# syntax=` directive (or `--build-arg BUILDKIT_SYNTAX`)
+    /// names: the builder pulls this image and runs it with the build's privileges.
+    Syntax,
+    /// `ONBUILD COPY --from=image` (or ADD): pulled by every build `FROM` this image (and by
+    /// later stages of this file built from the stage).
+    OnbuildCopyFrom,
+    /// `ONBUILD RUN --mount=...,from=image`.
+    OnbuildMountFrom,
+}
+
+impl ImageUseKind {
+    /// How a message names where the image is used.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ImageUseKind::From => "FROM",
+            ImageUseKind::CopyFrom => "COPY --from",
+            ImageUseKind::MountFrom => "RUN --mount=from",
+            ImageUseKind::Syntax => "the syntax directive's frontend",
+            ImageUseKind::OnbuildCopyFrom => "ONBUILD COPY --from",
+            ImageUseKind::OnbuildMountFrom => "ONBUILD RUN --mount=from",
+        }
+    }
 }
 
 /// One image reference used by a Dockerfile (stage names and `scratch` are not images).
@@ -35,8 +57,8 @@ pub struct ImageUse {
     pub written: String,
     /// The reference after ARG expansion, or the variables that had no value.
     pub resolved: Result<String, Unresolved>,
-    /// Index into [`Dockerfile::instructions`].
-    pub instruction: usize,
+    /// Index into [`Dockerfile::instructions`] (`None` for the syntax directive).
+    pub instruction: Option<usize>,
     /// Index into [`Dockerfile::stages`].
     pub stage: usize,
     pub span: Span,

@@ -17,7 +17,7 @@
 //!   `base image `REF` [platform DIGEST]: …` in the message. Inline ignores above the `FROM`
 //!   apply, and so do exceptions by path or by the base image's name.
 
-use super::{silenced, Outcome};
+use super::{silenced, waivable_inline, Outcome};
 use crate::dockerfile::pragma::Pragma;
 use crate::dockerfile::{Args, BaseEnv, DockerfileFacts, ImageUse, ImageUseKind, Stage};
 use crate::finding::{Finding, Location, Severity, Span};
@@ -505,7 +505,10 @@ impl BaseCheck<'_> {
             } else {
                 base.span
             };
-            if policy.inline_ignores && silenced(self.pragmas, rule, &d.message, span.line) {
+            if policy.inline_ignores
+                && waivable_inline(policy, rule)
+                && silenced(self.pragmas, rule, &d.message, span.line).is_some()
+            {
                 continue;
             }
             let waived = base_name.as_deref().is_some_and(|name| {

@@ -23,6 +23,6 @@ pub use error::{ErrorKind, ImageError};
 pub use facts::{
     Healthcheck, HistoryEntry, ImageConfig, ImageFacts, Layer, Platform, PlatformImage,
 };
-pub use reference::{ImageReference, ReferenceError};
+pub use reference::{redact_userinfo, ImageReference, ReferenceError};
 pub use resolve::Limits;
 pub use source::{gather, gather_blocking, ArchiveSelector, FetchOptions, Fetcher, ImageTarget};

@@ -219,6 +219,31 @@ impl ImageReference {
 }
 
 /// The normalised full form: `docker.io/library/nginx:latest`.
+/// `text` with any `user:password@` before the host replaced by `***@`, so that a
+/// reference echoed in a message (`https://user:token@registry/app`, `user:pw@host/app`) never
+/// shows a credential. A digest (`app@sha256:…`) is not userinfo and is kept.
+pub fn redact_userinfo(text: &str) -> String {
+    let (scheme, rest) = match text.find("://") {
+        Some(i) => text.split_at(i + 3),
+        None => ("", text),
+    };
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..host_end].rfind('@') else {
+        return text.to_string();
+    };
+    let after = &rest[at + 1..];
+    let looks_like_digest = after.split_once(':').is_some_and(|(algorithm, hex)| {
+        !algorithm.is_empty()
+            && algorithm.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && hex.len() >= 8
+            && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    });
+    if looks_like_digest && scheme.is_empty() && host_end == rest.len() {
+        return text.to_string();
+    }
+    format!("{scheme}***@{after}")
+}
+
 impl fmt::Display for ImageReference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.registry, self.repository)?;
@@ -408,6 +433,18 @@ fn is_lower_hex(b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn userinfo_is_redacted_digests_are_not() {
+        assert_eq!(redact_userinfo("user:s3cret@registry.example/app:1"), "***@registry.example/app:1");
+        assert_eq!(redact_userinfo("https://u:tok@ghcr.io/acme/app"), "https://***@ghcr.io/acme/app");
+        assert_eq!(redact_userinfo("token@ghcr.io"), "***@ghcr.io");
+        let digest = format!("nginx@sha256:{}", "a".repeat(64));
+        assert_eq!(redact_userinfo(&digest), digest);
+        let pinned = format!("ghcr.io/acme/app@sha256:{}", "b".repeat(64));
+        assert_eq!(redact_userinfo(&pinned), pinned);
+        assert_eq!(redact_userinfo("alpine:3.20"), "alpine:3.20");
+    }
+
     use super::*;
 
     const SHA256: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

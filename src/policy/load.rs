@@ -244,10 +244,11 @@ struct RuleState {
 }
 
 impl RuleState {
+    /// A fail-closed rule is on after every reset: only an explicit `off` turns it off.
     fn reset(rule: &'static Rule, enabled: bool) -> Self {
         RuleState {
             rule,
-            enabled,
+            enabled: enabled || rule.fail_closed,
             severity: rule.severity,
             options: RuleOptions::default(),
         }

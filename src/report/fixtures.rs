@@ -166,6 +166,7 @@ impl ReportData {
             targets: &self.targets,
             rules: &self.rules,
             unevaluated: &[],
+            suppressed: &[],
         }
     }
 }

@@ -34,7 +34,16 @@ struct JsonReport<'a> {
     unevaluated: &'a [String],
     summary: Summary,
     findings: Vec<JsonFinding<'a>>,
+    /// Findings inline pragmas silenced (the policy allowed it), each with its pragma.
+    suppressed: Vec<JsonSuppressed<'a>>,
     notes: Vec<JsonNote<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppressed<'a> {
+    #[serde(flatten)]
+    finding: JsonFinding<'a>,
+    justification: &'a str,
 }
 
 #[derive(Serialize)]
@@ -61,6 +70,20 @@ struct JsonFinding<'a> {
     target: &'a str,
     location: JsonLocation,
     fingerprint: &'a str,
+}
+
+impl<'a> JsonFinding<'a> {
+    fn new(f: &'a crate::finding::Finding) -> Self {
+        JsonFinding {
+            rule_id: f.rule_id,
+            rule: f.rule,
+            severity: f.severity,
+            message: &f.message,
+            target: &f.target,
+            location: JsonLocation::new(&f.location),
+            fingerprint: &f.fingerprint,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -115,17 +138,13 @@ pub(super) fn render(report: &Report<'_>) -> String {
             low: count(Severity::Low),
             info: count(Severity::Info),
         },
-        findings: report
-            .findings
+        findings: report.findings.iter().map(JsonFinding::new).collect(),
+        suppressed: report
+            .suppressed
             .iter()
-            .map(|f| JsonFinding {
-                rule_id: f.rule_id,
-                rule: f.rule,
-                severity: f.severity,
-                message: &f.message,
-                target: &f.target,
-                location: JsonLocation::new(&f.location),
-                fingerprint: &f.fingerprint,
+            .map(|s| JsonSuppressed {
+                finding: JsonFinding::new(&s.finding),
+                justification: &s.pragma,
             })
             .collect(),
         notes: report

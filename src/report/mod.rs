@@ -47,6 +47,17 @@ pub struct Report<'a> {
     /// What could not be evaluated (an unreadable file, an image that could not be fetched),
     /// with the reason. Any entry means the gate did not pass: it fails closed.
     pub unevaluated: &'a [String],
+    /// Findings an inline pragma in the target silenced, as the policy allowed: not counted,
+    /// never failing, but shown (SARIF `suppressions`, JSON `suppressed`, a text count).
+    pub suppressed: &'a [Suppressed],
+}
+
+/// A finding an inline pragma silenced, with the pragma that did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppressed {
+    pub finding: Finding,
+    /// The pragma as written (`hadolint ignore=DL3008 pinned upstream`), the justification.
+    pub pragma: String,
 }
 
 /// A rule as the policy enabled it. The policy may change a rule's severity; SARIF rule

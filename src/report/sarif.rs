@@ -129,7 +129,16 @@ struct SarifResult<'a> {
     locations: [SarifLocation<'a>; 1],
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     partial_fingerprints: BTreeMap<&'static str, &'a str>,
+    /// An inline pragma's suppression: GitHub lists the alert as dismissed in code.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression<'a>>,
     properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct Suppression<'a> {
+    kind: &'static str,
+    justification: &'a str,
 }
 
 #[derive(Serialize)]
@@ -223,7 +232,8 @@ fn rule_entries(report: &Report<'_>) -> Vec<RuleEntry> {
             });
         }
     }
-    for finding in report.findings {
+    let suppressed = report.suppressed.iter().map(|s| &s.finding);
+    for finding in report.findings.iter().chain(suppressed) {
         if entries.iter().any(|e| e.id == finding.rule_id) {
             continue;
         }
@@ -430,6 +440,7 @@ fn result<'a>(finding: &'a Finding, rule_index: usize, fallback_text: &'a str) -
         message: MessageRef { text },
         locations: [finding_location(finding)],
         partial_fingerprints,
+        suppressions: Vec::new(),
         properties: ResultProperties {
             severity: finding.severity,
             target: &finding.target,
@@ -440,19 +451,32 @@ fn result<'a>(finding: &'a Finding, rule_index: usize, fallback_text: &'a str) -
 pub(super) fn render(report: &Report<'_>) -> String {
     let entries = rule_entries(report);
     let rules: Vec<Descriptor> = entries.iter().map(descriptor).collect();
-    let results = report
+    let one = |finding: &'_ Finding| {
+        // Every finding's rule has an entry (rule_entries adds missing ones).
+        let index = entries
+            .iter()
+            .position(|e| e.id == finding.rule_id)
+            .unwrap_or_default();
+        let fallback = entries.get(index).map_or(finding.rule_id, |e| e.name);
+        (index, fallback)
+    };
+    let mut results: Vec<SarifResult> = report
         .findings
         .iter()
         .map(|finding| {
-            // Every finding's rule has an entry (rule_entries adds missing ones).
-            let index = entries
-                .iter()
-                .position(|e| e.id == finding.rule_id)
-                .unwrap_or_default();
-            let fallback = entries.get(index).map_or(finding.rule_id, |e| e.name);
+            let (index, fallback) = one(finding);
             result(finding, index, fallback)
         })
         .collect();
+    results.extend(report.suppressed.iter().map(|s| {
+        let (index, fallback) = one(&s.finding);
+        let mut suppressed = result(&s.finding, index, fallback);
+        suppressed.suppressions.push(Suppression {
+            kind: "inSource",
+            justification: &s.pragma,
+        });
+        suppressed
+    }));
     let notifications = report
         .notes
         .iter()

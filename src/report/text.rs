@@ -112,6 +112,10 @@ fn summary(report: &Report<'_>, style: &Style) -> String {
             by_severity.join(", ")
         )
     };
+    let findings = match report.suppressed.len() {
+        0 => findings,
+        n => format!("{findings}, {n} suppressed by inline pragmas"),
+    };
     let verdict = if !report.unevaluated.is_empty() {
         style.paint(
             "1;31",

@@ -127,6 +127,14 @@ pub struct Rule {
     /// A Dockerfile rule's judgement of an image target's registry reference, as written
     /// (`no-latest-tag`, `require-digest`, `allowed-registries` on `docker://REF`).
     pub reference_check: Option<ReferenceCheck>,
+    /// On in every policy, whatever `extends` or `enable` say, unless a policy turns it
+    /// `off` by name: it reports what the gate could not evaluate (a file it cannot parse),
+    /// which must never pass by omission.
+    pub fail_closed: bool,
+    /// A policy rule (registries, tags, digests, user, secrets, parse errors): whoever writes
+    /// the Dockerfile may not waive it with an inline pragma unless the policy allows it
+    /// (`inline_ignore: true` on the rule). Lint rules may be silenced inline.
+    pub policy_rule: bool,
 }
 
 impl std::fmt::Debug for Rule {
@@ -151,6 +159,8 @@ impl Rule {
         check: Check::Engine,
         image_check: None,
         reference_check: None,
+        fail_closed: false,
+        policy_rule: false,
     };
 
     /// The first line of the docs.

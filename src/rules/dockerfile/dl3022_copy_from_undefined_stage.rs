@@ -52,7 +52,8 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     let file = &ctx.facts.file;
     let contexts = ctx.options.list(CONTEXTS.name);
     for image in &ctx.facts.images {
-        if image.kind == ImageUseKind::From {
+        // Triggers name stages of the builds that run them; the frontend is no `--from`.
+        if !matches!(image.kind, ImageUseKind::CopyFrom | ImageUseKind::MountFrom) {
             continue;
         }
         let Ok(value) = &image.resolved else {

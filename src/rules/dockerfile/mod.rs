@@ -95,6 +95,8 @@ mod shellcheck;
 
 /// The rule the engine reports forbidden inline-ignore pragmas under.
 pub static INLINE_IGNORE_FORBIDDEN: &Rule = &pc0002_inline_ignore_forbidden::RULE;
+/// The rule whose findings mean a file could not be parsed (the engine fails closed on them).
+pub static SYNTAX_ERROR: &Rule = &pc0001_dockerfile_syntax_error::RULE;
 
 /// Every Dockerfile rule, ordered by code.
 pub static ALL: &[&Rule] = &[

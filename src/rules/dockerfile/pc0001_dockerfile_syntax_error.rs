@@ -9,6 +9,12 @@ crate::declare_rule! {
     /// portcullis reports the line where parsing failed, lints the rest of the file, and goes on
     /// with the other targets. BuildKit would refuse to build such a file too.
     ///
+    /// A file that cannot be parsed is not judged as it would be built, so besides this
+    /// finding the run fails closed (exit code 3), whatever `fail_on` says. This rule is on in
+    /// every policy, also under `extends: none` or `enable: none`; only `PC0001: off` written
+    /// in the policy turns it off (and with it the exit code 3), and an exception with a reason
+    /// waives it for the files it names.
+    ///
     /// Typical causes: an unknown instruction (`RUNN`), an instruction without its arguments
     /// (`FROM` alone), an unterminated heredoc, an instruction other than `ARG` before the first
     /// `FROM`, or an invalid `# escape=` directive.
@@ -24,6 +30,8 @@ crate::declare_rule! {
         name: "dockerfile-syntax-error",
         severity: Severity::High,
         check: Check::Dockerfile(check),
+        fail_closed: true,
+        policy_rule: true,
     };
 }
 

@@ -1,7 +1,4 @@
-// This rule sets every field of `Rule`, so `declare_rule!`'s `..Rule::DEFAULT` is a no-op.
-#![allow(clippy::needless_update)]
-
-use super::pc1005_unresolved_image_reference::{describe, parsed_reference};
+use super::pc1005_unresolved_image_reference::{describe, reference_or_finding};
 use crate::finding::Severity;
 use crate::finding::Span;
 use crate::policy::Glob;
@@ -26,8 +23,18 @@ crate::declare_rule! {
     /// - with no `allow` option every registry is allowed; an explicitly empty `allow: []`
     ///   allows none (the gate fails closed).
     ///
-    /// Stage names and `scratch` are not images. Images whose variables cannot be resolved, or
-    /// that are not valid references, are reported by `PC1005` instead.
+    /// Stage names and `scratch` are not images. Judged like `FROM` images, each at its own
+    /// line: the BuildKit frontend named by `# syntax=` (found as BuildKit finds it, also after
+    /// a `#!` first line, or given as `--build-arg BUILDKIT_SYNTAX`), which the builder pulls
+    /// and runs, and the images `ONBUILD COPY --from=` and `ONBUILD RUN --mount=from=` pull in
+    /// every build `FROM` this one. An allow list of Docker Hub's official images
+    /// (`docker.io/library/*`) must therefore allow `docker.io/docker/dockerfile` explicitly.
+    ///
+    /// An image it cannot judge is reported by this rule itself, at its own severity: one whose
+    /// variables have no value (`FROM ${REGISTRY}/app:1` without a value for `REGISTRY`), or
+    /// that is not a valid reference once resolved (a truncated digest). The registry, tag or
+    /// digest it names is unknown, so the rule cannot have been met; a policy that enables
+    /// only this rule still fails such a file. `PC1005` reports the same images once for all.
     ///
     /// A `docker://REF` image target is judged the same way, by its normalised name and with
     /// the same `allow` and `deny` options. `oci:` and `docker-archive:` targets have no
@@ -66,6 +73,7 @@ crate::declare_rule! {
             },
         ],
         check: Check::Dockerfile(check),
+        policy_rule: true,
         image_check: None,
         reference_check: Some(reference_check),
     };
@@ -73,8 +81,12 @@ crate::declare_rule! {
 
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     for image in &ctx.facts.images {
-        let Some(reference) = parsed_reference(image) else {
-            continue;
+        let reference = match reference_or_finding(image, "is from an allowed registry") {
+            Ok(reference) => reference,
+            Err(message) => {
+                out.push(image.span, message);
+                continue;
+            }
         };
         if let Some(message) = judge(ctx.options, &reference.policy_name()) {
             out.push(image.span, format!("image {} {message}", describe(image)));
@@ -195,9 +207,6 @@ mod tests {
             "FROM ghcr.io:443/acme/app:1\n",
             "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nFROM scratch\nCOPY --from=build /a /a\n",
             "FROM scratch\n",
-            // Unresolved and invalid references are PC1005's.
-            "ARG BASE\nFROM $BASE\n",
-            "FROM NGINX\n",
         ] {
             assert_eq!(allowed(src), Vec::<String>::new(), "should pass:\n{src}");
         }
@@ -288,5 +297,67 @@ mod tests {
             messages("FROM ghcr.io.evil.com/acme/x:1\n", Some(allow), None).len(),
             1
         );
+    }
+
+    fn lines(src: &str, build_args: &[(&str, &str)]) -> Vec<(usize, String)> {
+        let mut options = RuleOptions::default();
+        options.values.insert("allow".into(), list(ACME));
+        let build_args = build_args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let facts = DockerfileFacts::gather("Dockerfile", src, &build_args);
+        let mut out = Diagnostics::default();
+        check(
+            &DockerfileContext {
+                facts: &facts,
+                options: &options,
+            },
+            &mut out,
+        );
+        out.0.into_iter().map(|d| (d.span.line, d.message)).collect()
+    }
+
+    /// The registry of an image it cannot name is unknown: the rule says so itself (with
+    /// PC1005 off, these passed).
+    #[test]
+    fn catches_images_it_cannot_judge() {
+        let found = lines("FROM ${REGISTRY}/app:1.2\n", &[]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].1.contains("cannot tell whether image `${REGISTRY}/app:1.2` is from an \
+                 allowed registry: `REGISTRY` has no value; give it a default or pass --build-arg"),
+            "{found:?}"
+        );
+        assert_eq!(lines("ARG TAG\nFROM ghcr.io/acme/app:$TAG\n", &[]).len(), 1);
+        assert_eq!(lines("FROM ghcr.io/acme/app@sha256:abc\n", &[]).len(), 1);
+        let declared = "ARG REGISTRY\nFROM ${REGISTRY}/app:1.2\n";
+        assert!(lines(declared, &[("REGISTRY", "ghcr.io/acme")]).is_empty());
+    }
+
+    /// The frontend BuildKit pulls and runs, and the images ONBUILD triggers pull.
+    #[test]
+    fn catches_frontends_and_trigger_images() {
+        let found = lines("# syntax=evil.example/fe:1\nFROM nginx:1.27\n", &[]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 1);
+        assert!(found[0].1.contains("(the syntax directive's frontend)"), "{found:?}");
+        let after_shebang = lines("#!/usr/bin/env dockerfile\n# syntax=evil.example/fe\nFROM nginx:1\n", &[]);
+        assert_eq!(after_shebang.iter().map(|f| f.0).collect::<Vec<_>>(), [2]);
+        // Docker Hub's official images do not include the dockerfile frontend: it is allowed
+        // by name.
+        assert_eq!(lines("# syntax=docker/dockerfile:1\nFROM nginx:1\n", &[]).len(), 1);
+        let allowed = ["docker.io/library/*", "docker.io/docker/dockerfile"];
+        assert!(messages("# syntax=docker/dockerfile:1\nFROM nginx:1\n", Some(&allowed), None).is_empty());
+        let by_arg = lines("FROM nginx:1\n", &[("BUILDKIT_SYNTAX", "evil.example/fe:1")]);
+        assert_eq!(by_arg.len(), 1, "{by_arg:?}");
+        let trigger = lines(
+            "FROM nginx:1\nONBUILD COPY --from=evil.example/x:1 /a /a\nONBUILD RUN --mount=from=evil.example/t:1,target=/t true\n",
+            &[],
+        );
+        assert_eq!(trigger.iter().map(|f| f.0).collect::<Vec<_>>(), [2, 3], "{trigger:?}");
+        assert!(trigger[0].1.contains("(ONBUILD COPY --from)"), "{trigger:?}");
+        // A trigger naming a stage of this file is no image.
+        assert!(lines("FROM nginx:1 AS build\nONBUILD COPY --from=build /a /a\n", &[]).is_empty());
     }
 }

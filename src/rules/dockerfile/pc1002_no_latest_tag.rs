@@ -1,4 +1,4 @@
-use super::pc1005_unresolved_image_reference::{describe, parsed_reference};
+use super::pc1005_unresolved_image_reference::{describe, reference_or_finding};
 use crate::finding::Severity;
 use crate::finding::Span;
 use crate::image::reference::IMPLIED_TAG;
@@ -11,8 +11,14 @@ crate::declare_rule! {
     /// `RUN --mount=…,from=<image>`) whose tag is `latest`, or that has neither tag nor digest
     /// (Docker then pulls `latest`). A reference pinned by digest passes, even when it also says
     /// `:latest` (`nginx:latest@sha256:…`): the digest fixes the content and the tag is ignored
-    /// when pulling. Stage names and `scratch` are not images; unresolved or invalid references
-    /// are reported by `PC1005` instead.
+    /// when pulling. Stage names and `scratch` are not images; the `# syntax=` frontend and
+    /// `ONBUILD` images are judged too, at their own lines.
+    ///
+    /// An image it cannot judge is reported by this rule itself, at its own severity: one whose
+    /// variables have no value (`FROM ${REGISTRY}/app:1` without a value for `REGISTRY`), or
+    /// that is not a valid reference once resolved (a truncated digest). The registry, tag or
+    /// digest it names is unknown, so the rule cannot have been met; a policy that enables
+    /// only this rule still fails such a file. `PC1005` reports the same images once for all.
     ///
     /// A `docker://REF` image target is judged by its reference as written: `docker://app`
     /// and `docker://app:latest` are reported, and the message names the digest they resolved
@@ -41,14 +47,19 @@ crate::declare_rule! {
         severity: Severity::High,
         aliases: &["DL3006", "DL3007"],
         check: Check::Dockerfile(check),
+        policy_rule: true,
         reference_check: Some(reference_check),
     };
 }
 
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     for image in &ctx.facts.images {
-        let Some(reference) = parsed_reference(image) else {
-            continue;
+        let reference = match reference_or_finding(image, "is pinned to a version") {
+            Ok(reference) => reference,
+            Err(message) => {
+                out.push(image.span, message);
+                continue;
+            }
         };
         if reference.is_pinned() {
             continue;
@@ -169,8 +180,7 @@ mod tests {
             "FROM scratch\n",
             "ARG TAG=1.2\nFROM app:${TAG}\n",
             "ARG TAG\nFROM app:${TAG:-1.2}\n",
-            // Unresolved references are PC1005's.
-            "ARG TAG\nFROM app:$TAG\n",
+            "# syntax=docker/dockerfile:1.7\nFROM app:1\n",
         ] {
             assert_eq!(messages(src), Vec::<String>::new(), "should pass:\n{src}");
         }
@@ -208,5 +218,30 @@ mod tests {
         assert_eq!(messages_with(src, &[("TAG", "latest")]).len(), 1);
         let src = "ARG TAG=latest\nFROM app:${TAG}\n";
         assert!(messages_with(src, &[("TAG", "1.2")]).is_empty());
+    }
+
+    /// The tag of an image it cannot name is unknown (with PC1005 off, these passed).
+    #[test]
+    fn catches_images_it_cannot_judge() {
+        for src in [
+            "ARG TAG\nFROM app:$TAG\n",
+            "FROM ${IMAGE}\n",
+            "FROM nginx@sha256:abc\n",
+        ] {
+            let found = messages(src);
+            assert_eq!(found.len(), 1, "{src}: {found:?}");
+            assert!(found[0].starts_with("cannot tell whether image"), "{found:?}");
+        }
+    }
+
+    #[test]
+    fn catches_latest_frontends_and_trigger_images() {
+        assert_eq!(messages("# syntax=docker/dockerfile\nFROM app:1\n").len(), 1);
+        assert_eq!(messages("# syntax=docker/dockerfile:latest\nFROM app:1\n").len(), 1);
+        assert_eq!(
+            messages("FROM app:1\nONBUILD COPY --from=tools /x /x\n").len(),
+            1,
+            "`tools` names no stage here: downstream builds pull the image tools:latest"
+        );
     }
 }

@@ -1,4 +1,4 @@
-use super::pc1005_unresolved_image_reference::{describe, parsed_reference};
+use super::pc1005_unresolved_image_reference::{describe, reference_or_finding};
 use crate::finding::Severity;
 use crate::finding::Span;
 use crate::rules::{Check, Diagnostics, DockerfileContext, ReferenceContext};
@@ -14,7 +14,13 @@ crate::declare_rule! {
     /// stand before the digest: `nginx:1.27@sha256:…`). Digests of other algorithms (`sha512`,
     /// …) are flagged too: the policy contract, and the digest checks portcullis runs on
     /// fetched images, accept `sha256` only. Stage names and `scratch` are not images;
-    /// unresolved or invalid references are reported by `PC1005` instead.
+    /// the `# syntax=` frontend and `ONBUILD` images are judged too, at their own lines.
+    ///
+    /// An image it cannot judge is reported by this rule itself, at its own severity: one whose
+    /// variables have no value (`FROM ${REGISTRY}/app:1` without a value for `REGISTRY`), or
+    /// that is not a valid reference once resolved (a truncated digest). The registry, tag or
+    /// digest it names is unknown, so the rule cannot have been met; a policy that enables
+    /// only this rule still fails such a file. `PC1005` reports the same images once for all.
     ///
     /// A `docker://REF` image target is judged by its reference as written: `docker://app:1`
     /// is reported even though portcullis resolved it to a digest, and the message gives the
@@ -39,14 +45,19 @@ crate::declare_rule! {
         name: "require-digest",
         severity: Severity::Medium,
         check: Check::Dockerfile(check),
+        policy_rule: true,
         reference_check: Some(reference_check),
     };
 }
 
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     for image in &ctx.facts.images {
-        let Some(reference) = parsed_reference(image) else {
-            continue;
+        let reference = match reference_or_finding(image, "is pinned by digest") {
+            Ok(reference) => reference,
+            Err(message) => {
+                out.push(image.span, message);
+                continue;
+            }
         };
         let message = match reference.digest_algorithm() {
             Some(REQUIRED_ALGORITHM) => continue,
@@ -141,11 +152,30 @@ mod tests {
             format!("ARG DIGEST=sha256:{HEX}\nFROM nginx@${{DIGEST}}\n"),
             format!("FROM golang@sha256:{HEX} AS build\nFROM build\nCOPY --from=build /a /a\n"),
             "FROM scratch\n".to_string(),
-            // Invalid and unresolved references are PC1005's.
-            "FROM nginx@sha256:abc\n".to_string(),
-            "ARG BASE\nFROM $BASE\n".to_string(),
+            format!("# syntax=docker/dockerfile:1@sha256:{HEX}\nFROM nginx@sha256:{HEX}\n"),
         ] {
             assert_eq!(messages(&src), Vec::<String>::new(), "should pass:\n{src}");
         }
+    }
+
+    /// A truncated digest pins nothing (it passed require-digest with PC1005 off).
+    #[test]
+    fn catches_images_it_cannot_judge() {
+        for src in [
+            "FROM nginx@sha256:abc\n",
+            "FROM nginx@sha256:\n",
+            "ARG DIGEST\nFROM nginx@${DIGEST}\n",
+        ] {
+            let found = messages(src);
+            assert_eq!(found.len(), 1, "{src}: {found:?}");
+            assert!(found[0].contains("cannot tell whether image"), "{found:?}");
+            assert!(found[0].contains("is pinned by digest"), "{found:?}");
+        }
+    }
+
+    #[test]
+    fn catches_unpinned_frontends() {
+        let found = messages(&format!("# syntax=docker/dockerfile:1\nFROM nginx@sha256:{HEX}\n"));
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 }

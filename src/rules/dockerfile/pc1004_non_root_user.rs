@@ -54,6 +54,7 @@ crate::declare_rule! {
         severity: Severity::High,
         aliases: &["DL3002"],
         check: Check::Dockerfile(check),
+        policy_rule: true,
         image_check: Some(image_check),
     };
 }
@@ -335,6 +336,23 @@ mod tests {
         // Without USER anywhere in the chain, the root stage's base image is named.
         let message = catches_at("FROM alpine:3.20 AS base\nFROM base\n", 2);
         assert!(message.contains("`alpine:3.20`"), "{message}");
+    }
+
+    /// A stage built FROM another runs that stage's ONBUILD triggers first.
+    #[test]
+    fn catches_root_from_a_parent_stages_onbuild_trigger() {
+        let found = findings("FROM a AS base\nUSER app\nONBUILD USER 0\nFROM base\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 3);
+        assert!(found[0].1.contains("runs as root"), "{found:?}");
+        // The child's own USER comes after the triggers and wins.
+        assert!(findings("FROM a AS base\nONBUILD USER 0\nFROM base\nUSER app\n").is_empty());
+        // A stage's own trigger does not run in it; the grandchild does not run it either.
+        assert!(findings("FROM a\nUSER app\nONBUILD USER 0\n").is_empty());
+        assert!(findings(
+            "FROM a AS base\nUSER app\nONBUILD USER 0\nFROM base AS mid\nUSER app\nFROM mid\n"
+        )
+        .is_empty());
     }
 
     /// BuildKit processes USER as a shell word, so escapes and quotes hide nothing.

@@ -1,4 +1,4 @@
-use crate::dockerfile::ImageUse;
+use crate::dockerfile::{ImageUse, ImageUseKind};
 use crate::finding::Severity;
 use crate::image::ImageReference;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
@@ -13,7 +13,9 @@ crate::declare_rule! {
     /// ## Why
     /// An image the gate cannot name is an image it cannot judge: the registry, tag and digest
     /// rules would have nothing to look at, and the build could pull anything. Such an image is
-    /// reported here, once, and the other image rules skip it rather than guess.
+    /// reported here, once for all rules; each rule that judges references (`allowed-registries`,
+    /// `no-latest-tag`, `require-digest`) also reports that it cannot judge it, so a policy
+    /// that enables only one of them cannot pass such a file.
     ///
     /// ## Example
     /// ```dockerfile
@@ -30,6 +32,7 @@ crate::declare_rule! {
         name: "unresolved-image-reference",
         severity: Severity::High,
         check: Check::Dockerfile(check),
+        policy_rule: true,
     };
 }
 
@@ -51,8 +54,8 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
                 out.push(
                     image.span,
                     format!(
-                        "image `{}` cannot be resolved: {names} {verb} no value; give it a default or pass --build-arg",
-                        image.written
+                        "image {} cannot be resolved: {names} {verb} no value; give it a default or pass --build-arg",
+                        describe(image)
                     ),
                 );
             }
@@ -71,20 +74,53 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     }
 }
 
-/// The reference an image use names, if it resolved and parses. The other image rules judge
-/// only these; everything else is this rule's to report, so each problem is reported once.
-pub(super) fn parsed_reference(image: &ImageUse) -> Option<ImageReference> {
-    let resolved = image.resolved.as_ref().ok()?;
-    ImageReference::parse(resolved).ok()
+/// The reference an image use names, or the finding a rule that judges references must
+/// report when there is none: a rule that cannot judge an image says so itself, at its own
+/// severity, so that a policy enabling only it cannot pass by omission (`FROM ${REGISTRY}/app`
+/// with no value for `REGISTRY`, a truncated digest). `judgement` completes "cannot tell
+/// whether image … {judgement}".
+pub(super) fn reference_or_finding(
+    image: &ImageUse,
+    judgement: &str,
+) -> Result<ImageReference, String> {
+    let why = match &image.resolved {
+        Err(unresolved) if unresolved.variables.is_empty() => {
+            "its reference cannot be expanded".to_string()
+        }
+        Err(unresolved) => format!(
+            "{} no value; give {} a default or pass --build-arg",
+            unresolved
+                .variables
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if unresolved.variables.len() == 1 { " has" } else { " have" },
+            if unresolved.variables.len() == 1 { "it" } else { "them" }
+        ),
+        Ok(resolved) => match ImageReference::parse(resolved) {
+            Ok(reference) => return Ok(reference),
+            Err(error) => format!("it is not a valid reference: {error}"),
+        },
+    };
+    Err(format!(
+        "cannot tell whether image {} {judgement}: {why}",
+        describe(image)
+    ))
 }
 
 /// How messages name an image: as written, plus what it resolved to when that differs.
 pub(super) fn describe(image: &ImageUse) -> String {
-    match &image.resolved {
+    let written = crate::image::redact_userinfo(&image.written);
+    let shown = match &image.resolved {
         Ok(resolved) if *resolved != image.written => {
-            format!("`{}` (resolved to `{resolved}`)", image.written)
+            format!("`{written}` (resolved to `{}`)", crate::image::redact_userinfo(resolved))
         }
-        _ => format!("`{}`", image.written),
+        _ => format!("`{written}`"),
+    };
+    match image.kind {
+        ImageUseKind::From | ImageUseKind::CopyFrom | ImageUseKind::MountFrom => shown,
+        kind => format!("{shown} ({})", kind.describe()),
     }
 }
 

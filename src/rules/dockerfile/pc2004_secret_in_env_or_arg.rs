@@ -61,6 +61,7 @@ crate::declare_rule! {
         name: "secret-in-env-or-arg",
         severity: Severity::High,
         check: Check::Dockerfile(check),
+        policy_rule: true,
     };
 }
 

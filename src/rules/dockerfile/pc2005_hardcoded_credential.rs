@@ -46,6 +46,7 @@ crate::declare_rule! {
         name: "hardcoded-credential",
         severity: Severity::Critical,
         check: Check::Dockerfile(check),
+        policy_rule: true,
     };
 }
 

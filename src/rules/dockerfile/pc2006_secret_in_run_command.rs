@@ -49,6 +49,7 @@ crate::declare_rule! {
         name: "secret-in-run-command",
         severity: Severity::High,
         check: Check::Dockerfile(check),
+        policy_rule: true,
     };
 }
 

@@ -252,11 +252,14 @@ pub struct UserInstruction {
 }
 
 /// The `USER` in effect at the end of `chain` (nearest stage first, as [`stage_chain`] gives
-/// it): the last one of the nearest stage that has one. `ONBUILD USER` is a trigger for other
-/// images and does not count.
+/// it): the last one of the nearest stage that has one. A stage built `FROM` an earlier stage
+/// runs that stage's `ONBUILD` triggers before its own instructions (BuildKit prepends them),
+/// so an `ONBUILD USER` of the parent counts for the child when the child sets none; it is
+/// placed at the start of the child, at the trigger's line. A stage's own triggers do not run
+/// in it.
 pub fn last_user(facts: &DockerfileFacts, chain: &[usize]) -> Option<UserInstruction> {
-    chain.iter().find_map(|&stage| {
-        stage_body(facts, stage)
+    chain.iter().enumerate().find_map(|(position, &stage)| {
+        let own = stage_body(facts, stage)
             .filter_map(|(index, inst)| match &inst.args {
                 Args::User(written) => Some(UserInstruction {
                     stage,
@@ -266,7 +269,28 @@ pub fn last_user(facts: &DockerfileFacts, chain: &[usize]) -> Option<UserInstruc
                 }),
                 _ => None,
             })
-            .last()
+            .last();
+        own.or_else(|| {
+            let parent = *chain.get(position + 1)?;
+            let start = facts.file.stages.get(stage)?.from + 1;
+            stage_body(facts, parent)
+                .filter_map(|(_, inst)| match onbuild_trigger(inst) {
+                    (
+                        Instruction {
+                            args: Args::User(written),
+                            ..
+                        },
+                        true,
+                    ) => Some(UserInstruction {
+                        stage,
+                        index: start,
+                        span: inst.span,
+                        written: written.clone(),
+                    }),
+                    _ => None,
+                })
+                .last()
+        })
     })
 }
 

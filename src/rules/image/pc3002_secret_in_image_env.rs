@@ -41,6 +41,7 @@ crate::declare_rule! {
         name: "secret-in-image-env",
         severity: Severity::High,
         check: Check::Image(check),
+        policy_rule: true,
     };
 }
 
