@@ -1,5 +1,6 @@
-use super::pc2004_secret_in_env_or_arg::{is_literal_secret, is_secret_name, url_with_password};
+use super::pc2004_secret_in_env_or_arg::{is_secret_name, url_with_password};
 use super::pc2005_hardcoded_credential::contains_credential;
+use super::secret_value::{is_literal_secret, is_path, is_switch};
 use super::util::locate;
 use super::util::onbuild_trigger;
 use crate::dockerfile::{Args, DockerfileFacts, Instruction};
@@ -16,6 +17,8 @@ crate::declare_rule! {
     ///
     /// - `ARG NPM_TOKEN`, with no default or with an empty, placeholder or variable default:
     ///   the value is meant to come from `--build-arg`. Global `ARG`s and `ONBUILD ARG`s too.
+    ///   Placeholders are judged as in `PC2004`, on the whole value (`changeme`, `<token>`;
+    ///   `Dummy-Lake-2023` is a secret written in the file, `PC2004`'s).
     /// - `ENV NODE_AUTH_TOKEN=${NPM_TOKEN}`: an `ENV` whose value comes from a variable, so
     ///   the build-time value is written into the image config.
     ///
@@ -102,16 +105,7 @@ fn reported_elsewhere(value: &str) -> bool {
 
 /// A path or a switch: the variable says where a secret is or whether to use one.
 fn holds_no_secret(value: &str) -> bool {
-    let value = value.trim();
-    let is_path = value.starts_with(['/', '~'])
-        || value.starts_with("./")
-        || value.starts_with("../")
-        || value.get(1..3).is_some_and(|s| s == ":\\" || s == ":/");
-    let is_switch = matches!(
-        value.to_ascii_lowercase().as_str(),
-        "true" | "false" | "yes" | "no" | "on" | "off" | "0" | "1"
-    );
-    is_path || is_switch
+    is_path(value) || is_switch(value)
 }
 
 fn report_arg(facts: &DockerfileFacts, inst: &Instruction, name: &str, out: &mut Diagnostics) {
@@ -150,6 +144,8 @@ mod tests {
             "FROM debian\nARG NPM_TOKEN\nRUN npm ci\n",
             "FROM debian\nARG GITHUB_TOKEN=\"\"\n",
             "FROM debian\nARG NPM_TOKEN=changeme\n",
+            "FROM debian\nARG NPM_TOKEN=your-token-here\n",
+            "FROM debian\nARG DB_PASS=<password>\n",
             "FROM debian\nARG API_TOKEN=${CI_TOKEN}\n",
             "FROM debian\nARG dbPassword\n",
             "FROM debian\nONBUILD ARG NPM_TOKEN\n",
@@ -229,6 +225,10 @@ mod tests {
             "FROM debian\nARG API_TOKEN=s3cr3t-v4lue\n",
             "FROM debian\nARG PIP_TOKEN=https://build:s3cret@pypi.example.com/simple\n",
             "FROM debian\nARG GITHUB_TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345\n",
+            // Bypass: a default that merely contained a placeholder word was taken for a
+            // placeholder, so this secret got DL3064's medium finding instead of PC2004's.
+            "FROM debian\nARG DB_PASS=example-Xq83!z\n",
+            "FROM debian\nARG API_PASSWORD=Dummy-Lake-2023\n",
         ] {
             assert_eq!(lint(&RULE, src), Vec::<usize>::new(), "should pass:\n{src}");
         }
@@ -248,6 +248,8 @@ mod tests {
             "=\"\"",
             "=hunter2",
             "=changeme",
+            "=Dummy-Lake-2023",
+            "=<token>",
             "=$X",
             "=${X:-hunter2}",
             "=/run/s/x",

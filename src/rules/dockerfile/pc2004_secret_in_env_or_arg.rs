@@ -1,4 +1,5 @@
 use super::pc2005_hardcoded_credential::contains_credential;
+use super::secret_value::is_literal_secret;
 use super::util::{declared_values, locate, Hits};
 use crate::dockerfile::Keyword;
 use crate::finding::Severity;
@@ -21,11 +22,17 @@ crate::declare_rule! {
     ///   `_FINGERPRINT`, … (`PASSWORD_FILE`, `AWS_ACCESS_KEY_ID`). `GPG_KEY` (a public key
     ///   fingerprint in many official images) is not a secret name.
     /// - Values that are not secrets are left alone: empty values, variable references
-    ///   (`${TOKEN}`), paths (`/run/secrets/token`), booleans and `0`/`1`, and obvious
-    ///   placeholders (`changeme`, `<token>`, `xxxxxxxx`, `your-token-here`, an all-zero
-    ///   UUID, values marked `dummy`, `fake`, `example`, `insecure`). A default password such
-    ///   as `admin` is reported: it is what every container gets unless someone remembers to
-    ///   override it.
+    ///   (`${TOKEN}`), paths (`/run/secrets/token`), booleans and `0`/`1`, and placeholders.
+    ///   A placeholder is judged on the whole value (after quotes and brackets): a mask
+    ///   (`xxxxxxxx`, `***`, an all-zero UUID); a value made only of words that say it
+    ///   stands for a secret (`changeme`, `example`, `dummy`, `password`, `REDACTED`, `none`,
+    ///   `your-api-key-here`, `build-time-dummy`); a template field (`<token>`,
+    ///   `<your-password>`, `{{ .Values.token }}`, `__TOKEN__`); or an example credential
+    ///   published in vendor documentation, matched exactly (AWS's `AKIAIOSFODNN7EXAMPLE` and
+    ///   `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`). A password that merely contains such a
+    ///   word (`Dummy-Lake-2023`, `fake0Tr33s#`, `django-insecure-…`) is a secret, and so is a
+    ///   default password such as `admin`: it is what every container gets unless someone
+    ///   remembers to override it.
     /// - `ARG` without a default is not reported (its value comes from `--build-arg`, which
     ///   has the same history problem but is not in the file).
     ///
@@ -239,78 +246,6 @@ pub(super) fn is_secret_name(name: &str) -> bool {
         .any(|pair| pair[1] == "KEY" && KEY_QUALIFIERS.contains(&pair[0].as_str()))
 }
 
-/// Whether a value is a literal that could be a secret: not empty, not a variable reference,
-/// not a path, not a boolean, not a placeholder.
-pub(super) fn is_literal_secret(value: &str) -> bool {
-    let value = value.trim();
-    if value.is_empty() || value.contains('$') || value.contains('`') {
-        return false;
-    }
-    let is_path = value.starts_with(['/', '~'])
-        || value.starts_with("./")
-        || value.starts_with("../")
-        || value.get(1..3).is_some_and(|s| s == ":\\" || s == ":/");
-    !is_path && !is_placeholder(value)
-}
-
-fn is_placeholder(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    let letters: String = lower
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
-    let mut distinct: Vec<char> = letters.chars().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    matches!(
-        letters.as_str(),
-        "" | "true"
-            | "false"
-            | "yes"
-            | "no"
-            | "on"
-            | "off"
-            | "none"
-            | "null"
-            | "nil"
-            | "undefined"
-            | "0"
-            | "1"
-            | "changeme"
-            | "changeit"
-            | "replaceme"
-            | "placeholder"
-            | "dummy"
-            | "example"
-            | "todo"
-            | "tbd"
-            | "secret"
-            | "password"
-            | "token"
-            | "redacted"
-            | "notset"
-            | "unset"
-            | "empty"
-    ) || distinct.len() == 1
-        || (lower.starts_with('<') && lower.ends_with('>'))
-        || (lower.starts_with("{{") && lower.ends_with("}}"))
-        || lower.starts_with("your")
-        || lower.starts_with("change")
-        || PLACEHOLDER_MARKERS.iter().any(|m| letters.contains(m))
-}
-
-/// Words that mark a value as a stand-in (`build-time-dummy`, `fake`, `django-insecure-…`).
-const PLACEHOLDER_MARKERS: &[&str] = &[
-    "dummy",
-    "fake",
-    "placeholder",
-    "changeme",
-    "example",
-    "notasecret",
-    "notreal",
-    "insecure",
-];
-
 /// `scheme://user:password@` with a literal password.
 static URL_WITH_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*)://([^/\s:@]+):([^/\s@]+)@")
@@ -358,6 +293,38 @@ mod tests {
             "FROM a\nARG PIP_INDEX_URL=https://build:s3cret@pypi.example.com/simple\n",
         ] {
             assert_eq!(lint(&RULE, src).len(), 1, "should catch:\n{src}");
+        }
+    }
+
+    /// Bypass: a value that merely contained `dummy`, `example`, `fake` or `insecure` was
+    /// taken for a placeholder, so a real password hid behind a word. Placeholders are whole
+    /// values now; these are secrets.
+    #[test]
+    fn catches_secrets_that_contain_a_placeholder_word() {
+        for src in [
+            "FROM a\nENV API_PASSWORD=Dummy-Lake-2023\n",
+            "FROM a\nARG DB_PASS=example-Xq83!z\n",
+            "FROM a\nENV SMTP_PASSWORD=myExamplePass!9\n",
+            "FROM a\nENV ADMIN_PASSWORD=fake0Tr33s#\n",
+            "FROM a\nENV REDIS_PASSWORD=insecure-Pa55word\n",
+            "FROM a\nENV API_TOKEN=<hunter2>\n",
+            "FROM a\nENV API_TOKEN=changeme-9f3Kq2\n",
+            // Django's generated key is random; the prefix only warns it is committed.
+            "FROM a\nENV SECRET_KEY=django-insecure-k2#v9x0q@7!mz\n",
+            "FROM a\nENV SECRET_KEY=dummyKeyWithMinimumLength----\n",
+            // Not AWS's documented secret key, though it ends like it.
+            "FROM a\nENV AWS_SECRET_ACCESS_KEY=q8Lr2mKpW3nXcYbT1sJdHfGuAoEv0ZtEXAMPLEKEY\n",
+            "FROM a\nENV DATABASE_URL=postgres://app:Dummy-Lake-2023@db/app\n",
+        ] {
+            assert_eq!(lint(&RULE, src).len(), 1, "should catch:\n{src}");
+            let found = messages(&RULE, src);
+            let shown = [
+                "Lake", "Xq83", "Pass!9", "Tr33s", "Pa55", "hunter2", "9f3Kq2", "k2#v9",
+            ];
+            assert!(
+                shown.iter().all(|s| found.iter().all(|m| !m.contains(s))),
+                "{found:?}"
+            );
         }
     }
 
@@ -414,8 +381,16 @@ mod tests {
             "FROM a\nENV PASSWORD password\n",
             "FROM a\nENV API_TOKEN=<your-token>\n",
             "FROM a\nENV API_TOKEN=changeme\n",
-            "FROM a\nENV SECRET_KEY=django-insecure-0123456789\n",
-            "FROM a\nENV SECRET_KEY=dummyKeyWithMinimumLength----\n",
+            // Placeholders are judged as whole values (the bypass fix above keeps these).
+            "FROM a\nENV PASSWORD=changeme\n",
+            "FROM a\nENV TOKEN=<token>\n",
+            "FROM a\nENV API_KEY=your-api-key-here\n",
+            "FROM a\nENV PASSWORD=${PASSWORD}\n",
+            "FROM a\nENV PASSWORD=example\n",
+            "FROM a\nENV API_TOKEN=\"{{ api_token }}\"\n",
+            "FROM a\nENV SECRET_KEY=build-time-dummy\n",
+            "FROM a\nENV DB_PASSWORD=REDACTED\n",
+            "FROM a\nENV AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
             "FROM a\nENV PASSWORD_MIN_LENGTH=12\n",
             "FROM a\nENV TOKENIZERS_PARALLELISM=false\n",
             "FROM a\nENV PASSENGER_APP_ENV=production\n",

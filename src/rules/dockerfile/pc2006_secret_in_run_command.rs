@@ -1,7 +1,6 @@
-use super::pc2004_secret_in_env_or_arg::{
-    is_literal_secret, is_secret_name, redacted, url_with_password,
-};
+use super::pc2004_secret_in_env_or_arg::{is_secret_name, redacted, url_with_password};
 use super::pc2005_hardcoded_credential::contains_credential;
+use super::secret_value::is_literal_secret;
 use super::util::{assignments, command_span, Hits};
 use crate::dockerfile::shell::{run_scripts, Script, SimpleCommand};
 use crate::finding::Severity;
@@ -24,7 +23,8 @@ crate::declare_rule! {
     /// - `npm`/`yarn`/`pnpm config set` of a secret-named key (`//registry/:_authToken`).
     ///
     /// Variable references (`$NPM_TOKEN`, `$(cat /run/secrets/token)`), placeholders and paths
-    /// are not literals. Values in a known credential format are reported by `PC2005`.
+    /// are not literals; a placeholder is a whole value, judged as in `PC2004` (`changeme`,
+    /// `<password>`, `your-api-key-here`, not `Dummy-Lake-2023`). Values in a known credential format are reported by `PC2005`.
     /// Messages never show the value.
     ///
     /// ## Why
@@ -291,6 +291,28 @@ mod tests {
         }
     }
 
+    /// Bypass: a literal that merely contained `dummy`, `example`, `fake` or `insecure`
+    /// was taken for a placeholder, so a real password on the command line passed.
+    #[test]
+    fn catches_secrets_that_contain_a_placeholder_word() {
+        for src in [
+            "FROM a\nRUN DB_PASSWORD=Dummy-Lake-2023 ./migrate\n",
+            "FROM a\nRUN docker login -u ci -p example-Xq83z registry.example.com\n",
+            "FROM a\nRUN sshpass -p insecure-Pa55 ssh user@host true\n",
+            "FROM a\nRUN curl -u admin:fake0Tr33s https://x/file -o /f\n",
+            "FROM a\nRUN git clone https://ci:dummy-T0k3n-77@git.example.com/app.git\n",
+            "FROM a\nRUN echo myExamplePass9 | docker login -u ci --password-stdin r\n",
+        ] {
+            assert_eq!(lint(&RULE, src).len(), 1, "should catch:\n{src}");
+            let found = messages(&RULE, src);
+            let shown = ["Lake", "Xq83", "Pa55", "Tr33s", "T0k3n", "Pass9"];
+            assert!(
+                shown.iter().all(|s| found.iter().all(|m| !m.contains(s))),
+                "{found:?}"
+            );
+        }
+    }
+
     #[test]
     fn messages_never_show_the_secret() {
         let found = messages(
@@ -339,6 +361,12 @@ mod tests {
             "FROM a\nRUN export PATH=/opt/bin:$PATH\n",
             "FROM a\nRUN PAPERLESS_SECRET_KEY=build-time-dummy python3 manage.py collectstatic\n",
             "FROM a\nRUN VULTR_API_KEY=fake vultr-cli version\n",
+            // Whole-value placeholders stay placeholders (the bypass fix above keeps these).
+            "FROM a\nRUN API_TOKEN=changeme ./configure\n",
+            "FROM a\nRUN export API_KEY=your-api-key-here\n",
+            "FROM a\nRUN docker login -u ci -p '<password>' r\n",
+            "FROM a\nRUN curl -u admin:example https://x -o /f\n",
+            "FROM a\nRUN AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY aws s3 ls\n",
             // A known format is PC2005's.
             "FROM a\nRUN GH_TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345 gh auth status\n",
         ] {

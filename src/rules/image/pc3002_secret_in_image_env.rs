@@ -1,5 +1,6 @@
 use super::synthetic::{env_key, quoted_literal, run_rule};
 use crate::finding::{Severity, Span};
+use crate::rules::dockerfile::secret_value::is_placeholder;
 use crate::rules::{Check, Diagnostics, ImageContext, RuleOptions};
 
 crate::declare_rule! {
@@ -14,9 +15,12 @@ crate::declare_rule! {
     /// - by value, as `PC2005` judges any text (GitHub, GitLab, AWS, Slack, Stripe, … tokens
     ///   and private keys, whatever the name).
     ///
-    /// Values in an image config are literal (nothing expands `$VAR` in them), so a value
-    /// with `$` is judged as text. Messages name the variable and the value's length, never
-    /// the value.
+    /// Placeholders are judged as in `PC2004`, on the whole value: `changeme`, `<token>`,
+    /// `your-api-key-here` and AWS's documented `AKIAIOSFODNN7EXAMPLE` are not secrets;
+    /// `Dummy-Lake-2023` is. Values in an image config are literal (nothing expands `$VAR`
+    /// in them), so a value with `$` is judged as text, except a value that is only a
+    /// reference (`${DB_PASSWORD}`), left for an entrypoint to fill in. Messages name the
+    /// variable and the value's length, never the value.
     ///
     /// ## Why
     /// The config travels with the image: anyone who can pull it reads every variable with
@@ -64,7 +68,9 @@ fn check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
 
 /// What the Dockerfile secret rules see in `NAME=value`, if anything.
 pub(crate) fn secret_kind(name: &str, value: &str) -> Option<&'static str> {
-    if value.trim().is_empty() {
+    // The synthetic `ENV` writes `$` as `_` (config values are literal), so a value that is
+    // wholly `${NAME}`, left for an entrypoint to fill in, is judged before it is rewritten.
+    if is_placeholder(value) {
         return None;
     }
     let source = format!(
@@ -119,6 +125,25 @@ mod tests {
         }
     }
 
+    /// Bypass: a value that merely contained `dummy`, `example`, `fake` or `insecure` was
+    /// taken for a placeholder, so a real secret shipped in the image config unreported.
+    #[test]
+    fn catches_secrets_that_contain_a_placeholder_word() {
+        for entry in [
+            "API_PASSWORD=Dummy-Lake-2023",
+            "DB_PASS=example-Xq83!z",
+            "ADMIN_PASSWORD=fake0Tr33s#",
+            "REDIS_PASSWORD=insecure-Pa55word",
+            "DATABASE_URL=postgres://app:Dummy-Lake-2023@db/app",
+            "API_TOKEN=<hunter2>",
+        ] {
+            let found = messages(&RULE, env(&[entry]));
+            assert_eq!(found.len(), 1, "should catch {entry}");
+            let (_, value) = entry.split_once('=').unwrap_or_default();
+            assert!(!found[0].contains(value), "{found:?}");
+        }
+    }
+
     #[test]
     fn messages_never_show_the_value() {
         let found = messages(
@@ -152,6 +177,15 @@ mod tests {
             "AWS_ACCESS_KEY_ID_FILE=/run/secrets/k",
             "TOKEN_URL=https://auth.example.com/token",
             "PASSWORD=changeme",
+            // Whole-value placeholders stay placeholders (the bypass fix above keeps these).
+            "TOKEN=<token>",
+            "API_KEY=your-api-key-here",
+            "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
+            "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "PASSWORD=${PASSWORD}",
+            "PASSWORD=$PASSWORD",
+            "PASSWORD=example",
+            "API_TOKEN={{ api_token }}",
             "LANG=C.UTF-8",
             "PYTHON_SHA256=bfb249609990220491a1b92850a07135ed0831e41738cf681d63cf01b2a8fbd1",
         ] {
