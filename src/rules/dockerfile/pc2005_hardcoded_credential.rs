@@ -1,3 +1,4 @@
+use super::secret_value::is_published_example;
 use crate::finding::{Severity, Span};
 use crate::rules::{Check, Diagnostics, DockerfileContext};
 use regex::Regex;
@@ -11,7 +12,9 @@ crate::declare_rule! {
     ///
     /// - private keys: `-----BEGIN … PRIVATE KEY-----` followed by key material (RSA, EC, DSA,
     ///   OpenSSH, PKCS#8, encrypted, PGP);
-    /// - AWS access key ids (`AKIA…`, `ASIA…`; AWS's documented `…EXAMPLE` keys are skipped);
+    /// - AWS access key ids (`AKIA…`, `ASIA…`; the example keys AWS documents, such as
+    ///   `AKIAIOSFODNN7EXAMPLE`, are skipped when matched exactly: another key with `EXAMPLE`
+    ///   in it is reported);
     /// - GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`), GitLab tokens
     ///   (`glpat-`, `glrt-`), Slack tokens (`xoxb-`, `xoxa-`, `xoxp-`, `xoxr-`, `xoxs-`) and
     ///   webhooks, Stripe live keys (`sk_live_`, `rk_live_`), Google API keys (`AIza…`), npm
@@ -107,14 +110,15 @@ impl Format {
         }
     }
 
-    /// The matches in `text`, except documentation examples (`…EXAMPLE`).
+    /// The matches in `text`, except the example credentials vendors publish, matched
+    /// exactly (`AKIAIOSFODNN7EXAMPLE`, not any key with `EXAMPLE` in it).
     fn find_iter<'t>(&self, text: &'t str) -> impl Iterator<Item = regex::Match<'t>> + use<'_, 't> {
         let candidate = self.needles.iter().any(|n| text.contains(n));
         candidate
             .then(|| self.regex().find_iter(text))
             .into_iter()
             .flatten()
-            .filter(|m| !m.as_str().contains("EXAMPLE"))
+            .filter(|m| !is_published_example(m.as_str()))
     }
 
     fn regex(&self) -> &Regex {
@@ -302,6 +306,19 @@ mod tests {
         }
     }
 
+    /// Bypass: any AWS key id containing `EXAMPLE` was skipped as AWS's documented example,
+    /// so a real key with those letters in it passed. Only the documented keys are exempt.
+    #[test]
+    fn catches_keys_that_only_look_like_the_documented_example() {
+        for src in [
+            "FROM a\nENV AWS_ACCESS_KEY_ID=AKIAZ7Q3EXAMPLE2ABCD\n",
+            "FROM a\nENV AWS_ACCESS_KEY_ID=AKIAIOSFODNN8EXAMPLE\n",
+            "FROM a\nRUN aws configure set aws_access_key_id ASIAEXAMPLEQ3Z7RW2XY\n",
+        ] {
+            assert_eq!(lint(&RULE, src), vec![2], "should catch:\n{src}");
+        }
+    }
+
     #[test]
     fn catches_private_key_in_heredoc() {
         let src = "FROM a\nCOPY <<EOF /root/.ssh/id_rsa\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAq0123456789abcdefghijklmnopqrstuvwxyz\n-----END RSA PRIVATE KEY-----\nEOF\n";
@@ -330,6 +347,8 @@ mod tests {
     fn does_not_catch_lookalikes() {
         for src in [
             "FROM a\nENV AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n",
+            "FROM a\nENV AWS_ACCESS_KEY_ID=AKIAI44QH8DHBEXAMPLE\n",
+            "FROM a\nENV AWS_ACCESS_KEY_ID=ASIAIOSFODNN7EXAMPLE\n",
             "FROM a\nENV GITHUB_TOKEN=${GITHUB_TOKEN}\n",
             "FROM a\nENV GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D\n",
             "FROM a\nRUN grep -q -- '-----BEGIN RSA PRIVATE KEY-----' /etc/key.pem\n",

@@ -125,8 +125,9 @@ mod tests {
         }
     }
 
-    /// Bypass: a value that merely contained `dummy`, `example`, `fake` or `insecure` was
-    /// taken for a placeholder, so a real secret shipped in the image config unreported.
+    /// Bypass: a value that merely contained `dummy`, `example`, `fake` or `insecure`, or an
+    /// AWS key id with `EXAMPLE` anywhere in it, was taken for a placeholder, so a real
+    /// secret shipped in the image config unreported.
     #[test]
     fn catches_secrets_that_contain_a_placeholder_word() {
         for entry in [
@@ -134,6 +135,7 @@ mod tests {
             "DB_PASS=example-Xq83!z",
             "ADMIN_PASSWORD=fake0Tr33s#",
             "REDIS_PASSWORD=insecure-Pa55word",
+            "AWS_ACCESS_KEY_ID=AKIAZ7Q3EXAMPLE2ABCD",
             "DATABASE_URL=postgres://app:Dummy-Lake-2023@db/app",
             "API_TOKEN=<hunter2>",
         ] {
