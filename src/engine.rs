@@ -14,7 +14,7 @@ use crate::dockerfile::pragma::{pragmas, Pragma};
 use crate::dockerfile::{DockerfileFacts, Instruction};
 use crate::finding::{Finding, Location, Severity, Span};
 use crate::image::{FetchOptions, ImageError, ImageFacts, ImageTarget};
-use crate::policy::{CustomRule, Date, Policy, INLINE_IGNORE};
+use crate::policy::{CustomRule, Date, Policy};
 use crate::report::{EnabledRule, Note, Suppressed};
 use crate::rules::{self, Check, Diagnostics, DockerfileContext, Rule};
 use rayon::prelude::*;
@@ -444,7 +444,9 @@ fn check_file(
             let mut out = Diagnostics::default();
             for p in &pragmas {
                 for key in &p.keys {
-                    let Some(named) = rules::lookup(key) else { continue };
+                    let Some(named) = rules::lookup(key) else {
+                        continue;
+                    };
                     if waivable(named) {
                         continue;
                     }
@@ -507,7 +509,7 @@ pub(crate) fn waivable_inline(policy: &Policy, rule: &Rule) -> bool {
     !rule.policy_rule
         || policy
             .rule(rule.id)
-            .is_some_and(|r| r.options.bool(INLINE_IGNORE).unwrap_or(false))
+            .is_some_and(|r| r.options.bool(rules::INLINE_IGNORE.name).unwrap_or(false))
 }
 
 /// A pragma as written: `hadolint global ignore=DL3008,DL3015`.
@@ -532,7 +534,12 @@ fn pragma_span(p: &Pragma, facts: &DockerfileFacts) -> Span {
 /// Whether an inline pragma silences a finding of `rule` at `line`. A pragma key may be the
 /// rule's code, name or alias; a ShellCheck code (`SC2086`) silences the ShellCheck finding
 /// whose message starts with it.
-fn silenced<'p>(pragmas: &'p [Pragma], rule: &Rule, message: &str, line: usize) -> Option<&'p Pragma> {
+fn silenced<'p>(
+    pragmas: &'p [Pragma],
+    rule: &Rule,
+    message: &str,
+    line: usize,
+) -> Option<&'p Pragma> {
     pragmas.iter().find(|p| {
         p.covers(line)
             && p.keys.iter().any(|k| {

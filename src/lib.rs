@@ -7,6 +7,7 @@ pub mod cli;
 pub mod dockerfile;
 pub mod engine;
 pub mod finding;
+pub mod gostr;
 pub mod image;
 pub mod init;
 pub mod merge;

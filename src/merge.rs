@@ -182,6 +182,8 @@ fn merge_json(reports: Vec<(&str, Value)>) -> Result<Value, MergeError> {
     let mut findings = Vec::new();
     let mut seen_findings = HashSet::new();
     let mut notes = Vec::new();
+    let mut suppressed = Vec::new();
+    let mut seen_suppressed = HashSet::new();
     let mut unevaluated: Vec<Value> = Vec::new();
     let mut seen_notes = HashSet::new();
     let mut tool = Value::Null;
@@ -228,6 +230,9 @@ fn merge_json(reports: Vec<(&str, Value)>) -> Result<Value, MergeError> {
         if let Some(report_notes) = report.get("notes").and_then(Value::as_array) {
             extend_unique(&mut notes, &mut seen_notes, report_notes);
         }
+        if let Some(items) = report.get("suppressed").and_then(Value::as_array) {
+            extend_unique(&mut suppressed, &mut seen_suppressed, items);
+        }
         // A shard that could not evaluate something failed closed; so does the merge.
         if let Some(items) = report.get("unevaluated").and_then(Value::as_array) {
             for item in items {
@@ -241,6 +246,7 @@ fn merge_json(reports: Vec<(&str, Value)>) -> Result<Value, MergeError> {
         return Err(MergeError::NoInput);
     };
     findings.sort_by(compare_json_findings);
+    suppressed.sort_by(compare_json_findings);
 
     let mut summary = Map::new();
     for severity in Severity::ALL {
@@ -263,6 +269,7 @@ fn merge_json(reports: Vec<(&str, Value)>) -> Result<Value, MergeError> {
     out.insert("unevaluated".into(), unevaluated.into());
     out.insert("summary".into(), summary.into());
     out.insert("findings".into(), findings.into());
+    out.insert("suppressed".into(), suppressed.into());
     out.insert("notes".into(), notes.into());
     Ok(Value::Object(out))
 }
@@ -528,6 +535,7 @@ mod tests {
                 "unevaluated",
                 "summary",
                 "findings",
+                "suppressed",
                 "notes"
             ]
         );

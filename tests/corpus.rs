@@ -77,13 +77,26 @@ fn the_gate_runs_clean_over_the_corpus() {
     )
     .expect("policy");
     let run = run_in(temp.path(), &args);
-    assert!(
-        run.code == 0 || run.code == 1,
+    // The files BuildKit rejects cannot be judged as built: the run fails closed for them,
+    // and for nothing else.
+    assert_eq!(
+        run.code, 3,
         "exit {} over {dir_text}: {}",
-        run.code,
-        run.stderr
+        run.code, run.stderr
     );
     let json = run.json();
+    let unevaluated = json["unevaluated"].as_array().expect("unevaluated");
+    assert!(
+        unevaluated.iter().all(|u| REJECTED_BY_BUILDKIT
+            .iter()
+            .any(|n| u.as_str().unwrap_or("").contains(n))),
+        "unexpected: {unevaluated:?}"
+    );
+    assert_eq!(
+        unevaluated.len(),
+        REJECTED_BY_BUILDKIT.len(),
+        "{unevaluated:?}"
+    );
     let findings = json["findings"].as_array().expect("findings");
     let syntax: Vec<&serde_json::Value> = findings
         .iter()

@@ -110,7 +110,10 @@ fn an_expired_exception_no_longer_waives() {
     );
     let run = with_policy("FROM nginx:1.27\n", &policy).run(&["check", "--format", "json"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.json()["notes"].to_string().contains("expired"), "{run:?}");
+    assert!(
+        run.json()["notes"].to_string().contains("expired"),
+        "{run:?}"
+    );
 }
 
 /// A port nothing listens on.
@@ -220,7 +223,10 @@ fn an_honoured_pragma_is_shown_as_suppressed() {
     let json = p.run(&["check", "--format", "json"]);
     let suppressed = json.json()["suppressed"].clone();
     assert_eq!(suppressed[0]["rule_id"], "DL3059", "{suppressed}");
-    assert_eq!(suppressed[0]["justification"], "hadolint ignore=DL3059", "{suppressed}");
+    assert_eq!(
+        suppressed[0]["justification"], "hadolint ignore=DL3059",
+        "{suppressed}"
+    );
     assert!(!json.rule_ids().contains(&"DL3059".to_string()));
 
     let sarif: serde_json::Value =

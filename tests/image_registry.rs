@@ -177,6 +177,43 @@ fn docker_v2_schema2_image() {
     );
 }
 
+/// A client picks an index entry by its platform alone: an annotation or `artifactType` on
+/// the `linux/amd64` entry must not hide the image that runs (it did: the gate skipped it
+/// and judged only the decoy beside it).
+#[test]
+fn an_index_cannot_hide_a_platform_behind_attestation_labels() {
+    let registry = Registry::start(Config::default());
+    let dir = tempfile::tempdir().unwrap();
+    let layout = layout(
+        dir.path(),
+        &[("root", arm64()), ("decoy", ImageSpec::default())],
+    );
+    registry.push(&layout, "root", "hidden:root", &[]);
+    registry.push(&layout, "decoy", "hidden:decoy", &[]);
+    let (root, root_size, _) = raw_manifest(&registry, "hidden:root");
+    let (decoy, decoy_size, _) = raw_manifest(&registry, "hidden:decoy");
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{{"mediaType":"{OCI_MANIFEST}","digest":"{root}","size":{root_size},"artifactType":"application/vnd.example.sbom","platform":{{"os":"linux","architecture":"arm64"}},"annotations":{{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"{decoy}"}}}},{{"mediaType":"{OCI_MANIFEST}","digest":"{decoy}","size":{decoy_size},"platform":{{"os":"linux","architecture":"amd64"}}}}]}}"#
+    );
+    put_manifest(&registry, "hidden", "latest", OCI_INDEX, index.as_bytes());
+    let facts = fetch(&registry.target("hidden:latest"), &insecure(&registry.host)).unwrap();
+    let judged: Vec<(String, Option<String>)> = facts
+        .platforms
+        .iter()
+        .map(|p| (p.platform.to_string(), p.config.user.clone()))
+        .collect();
+    assert_eq!(
+        judged,
+        [
+            ("linux/arm64".to_string(), Some("root".to_string())),
+            (
+                "linux/amd64".to_string(),
+                ImageSpec::default().user.map(str::to_string)
+            ),
+        ]
+    );
+}
+
 #[test]
 fn index_expands_to_every_platform_and_platform_filters() {
     let registry = Registry::start(Config::default());

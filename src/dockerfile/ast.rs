@@ -91,26 +91,28 @@ pub enum Keyword {
 }
 
 impl Keyword {
+    /// The keyword `word` names, matched as BuildKit matches it: lower-cased with Go's
+    /// `strings.ToLower`, so the Kelvin sign is a `k` (`HEALTHCHEC\u{212A}` is HEALTHCHECK).
     pub fn parse(word: &str) -> Option<Keyword> {
-        Some(match word.to_ascii_uppercase().as_str() {
-            "ADD" => Keyword::Add,
-            "ARG" => Keyword::Arg,
-            "CMD" => Keyword::Cmd,
-            "COPY" => Keyword::Copy,
-            "ENTRYPOINT" => Keyword::Entrypoint,
-            "ENV" => Keyword::Env,
-            "EXPOSE" => Keyword::Expose,
-            "FROM" => Keyword::From,
-            "HEALTHCHECK" => Keyword::Healthcheck,
-            "LABEL" => Keyword::Label,
-            "MAINTAINER" => Keyword::Maintainer,
-            "ONBUILD" => Keyword::Onbuild,
-            "RUN" => Keyword::Run,
-            "SHELL" => Keyword::Shell,
-            "STOPSIGNAL" => Keyword::Stopsignal,
-            "USER" => Keyword::User,
-            "VOLUME" => Keyword::Volume,
-            "WORKDIR" => Keyword::Workdir,
+        Some(match crate::gostr::to_lower_ascii(word).as_str() {
+            "add" => Keyword::Add,
+            "arg" => Keyword::Arg,
+            "cmd" => Keyword::Cmd,
+            "copy" => Keyword::Copy,
+            "entrypoint" => Keyword::Entrypoint,
+            "env" => Keyword::Env,
+            "expose" => Keyword::Expose,
+            "from" => Keyword::From,
+            "healthcheck" => Keyword::Healthcheck,
+            "label" => Keyword::Label,
+            "maintainer" => Keyword::Maintainer,
+            "onbuild" => Keyword::Onbuild,
+            "run" => Keyword::Run,
+            "shell" => Keyword::Shell,
+            "stopsignal" => Keyword::Stopsignal,
+            "user" => Keyword::User,
+            "volume" => Keyword::Volume,
+            "workdir" => Keyword::Workdir,
             _ => return None,
         })
     }

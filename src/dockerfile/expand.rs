@@ -47,6 +47,14 @@ impl Scope {
         expand(word, escape, &|name| self.get(name).map(str::to_string))
     }
 
+    /// Processes `word` as BuildKit processes a `FROM` image in this scope: one shell word,
+    /// quotes removed and escapes applied as well as variables expanded
+    /// (`FROM "alpine:3.20"` names `alpine:3.20`).
+    pub fn process_word(&self, word: &str, escape: char) -> Result<String, Unresolved> {
+        super::lex::process_word(word, escape, &|name| self.get(name).map(str::to_string))
+            .map_err(Unresolved::from)
+    }
+
     /// Applies one ARG declaration: a `--build-arg` wins, then the default (expanded in the
     /// scope so far), then the value `inherited` from the global scope.
     fn declare_arg(
@@ -317,7 +325,7 @@ pub fn image_uses(file: &Dockerfile, build_args: &BTreeMap<String, String>) -> V
     for stage in &file.stages {
         let from = &file.instructions[stage.from];
         if let Args::From { image, .. } = &from.args {
-            let resolved = global.expand(image, file.escape);
+            let resolved = global.process_word(image, file.escape);
             // FROM names earlier stages by name only; indexes work in `--from` alone.
             if !names_stage_or_scratch(&resolved, &stage_names, 0) {
                 uses.push(ImageUse {

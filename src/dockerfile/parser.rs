@@ -11,6 +11,9 @@ use crate::finding::Span;
 /// parsing resumes at the next instruction.
 pub fn parse(source: &str) -> Dockerfile {
     let text = source.strip_prefix('\u{feff}').unwrap_or(source);
+    if let Some(refused) = too_long_line(source, text) {
+        return refused;
+    }
     // BuildKit trims every trailing CR and LF of a line (`trimNewline`), not just one CR: a
     // heredoc terminator or a continuation followed by `\r\r` is still one.
     let lines: Vec<&str> = text.split('\n').map(|l| l.trim_end_matches('\r')).collect();
@@ -27,6 +30,36 @@ pub fn parse(source: &str) -> Dockerfile {
     parser.body();
     parser.stages();
     parser.file
+}
+
+/// The longest line BuildKit reads: its line scanner's buffer is 64 KiB, and a longer line
+/// (its newline included) fails the whole file ("dockerfile line greater than max allowed
+/// size of 65535").
+pub const MAX_LINE_BYTES: usize = 65_535;
+
+/// A file with a line BuildKit refuses: nothing but that error, read in one pass over the
+/// bytes, so a hostile single-line file costs no more than its length.
+fn too_long_line(source: &str, text: &str) -> Option<Dockerfile> {
+    let mut line = 0;
+    for piece in text.split('\n') {
+        line += 1;
+        if piece.len() > MAX_LINE_BYTES {
+            return Some(Dockerfile {
+                source: source.to_string(),
+                escape: '\\',
+                errors: vec![ParseError {
+                    span: Span::new(line, 1, line, 2),
+                    message: format!(
+                        "line {line} is {} bytes long; BuildKit reads lines of at most \
+                         {MAX_LINE_BYTES} bytes and refuses the whole file",
+                        piece.len()
+                    ),
+                }],
+                ..Dockerfile::default()
+            });
+        }
+    }
+    None
 }
 
 struct Parser<'a> {
@@ -361,10 +394,13 @@ fn strip_continuation(line: &str, escape: char) -> (&str, bool) {
     }
 }
 
-/// The first word and the text after it.
+/// The first word and the text after it, split as BuildKit's `splitCommand` splits them: the
+/// line trimmed of Unicode blanks, then cut at the first run of ASCII ones (`[\t\v\f\r ]+`).
+/// `RUN\u{a0}echo` is one word, an unknown instruction, for BuildKit as here.
 fn split_keyword(text: &str) -> (&str, &str) {
-    let text = text.trim_start();
-    match text.find(|c: char| c.is_whitespace()) {
+    let text = text.trim();
+    let is_blank = |c: char| matches!(c, '\t' | '\x0b' | '\x0c' | '\r' | ' ');
+    match text.find(is_blank) {
         Some(end) => (&text[..end], text[end..].trim_start()),
         None => (text, ""),
     }
@@ -711,7 +747,8 @@ fn build(
                     image: image.clone(),
                     alias: None,
                 },
-                [image, as_, name] if as_.eq_ignore_ascii_case("as") => Args::From {
+                // `strings.EqualFold`: `Aſ` is `AS` too.
+                [image, as_, name] if crate::gostr::fold(as_) == "AS" => Args::From {
                     image: image.clone(),
                     alias: Some(name.clone()),
                 },
@@ -1212,6 +1249,46 @@ mod tests {
                 Args::Onbuild(inner) => assert_eq!(inner.heredocs[0].body, "USER root\n"),
                 other => panic!("{other:?}"),
             }
+        }
+
+        #[test]
+        fn keywords_and_words_split_as_buildkit_splits_them() {
+            // Go's ToLower makes the Kelvin sign a `k`: this HEALTHCHECK is one for BuildKit.
+            assert_eq!(
+                keywords("FROM a\nHEALTHCHEC\u{212A} NONE\n"),
+                [Keyword::From, Keyword::Healthcheck]
+            );
+            // `AS` is compared with strings.EqualFold: `Aſ` names the stage.
+            let file = parse("FROM alpine Aſ build\nFROM build\n");
+            assert!(file.errors.is_empty(), "{:?}", file.errors);
+            assert_eq!(file.stages[0].name.as_deref(), Some("build"));
+            // The keyword ends at an ASCII blank only: `RUN\u{a0}echo` is no RUN.
+            let file = parse("FROM a\nRUN\u{a0}echo\n");
+            assert_eq!(file.errors.len(), 1, "{:?}", file.errors);
+            // Leading Unicode blanks are trimmed before the keyword.
+            assert_eq!(
+                keywords("FROM a\n\u{a0}USER app\n"),
+                [Keyword::From, Keyword::User]
+            );
+        }
+
+        #[test]
+        fn a_line_longer_than_buildkit_reads_refuses_the_file() {
+            let long = format!(
+                "FROM a\nRUN echo {}\nUSER app\n",
+                "x".repeat(MAX_LINE_BYTES)
+            );
+            let file = parse(&long);
+            assert!(file.instructions.is_empty());
+            assert_eq!(file.errors.len(), 1);
+            assert_eq!(file.errors[0].span.line, 2);
+            assert!(
+                file.errors[0].message.contains("65535"),
+                "{:?}",
+                file.errors
+            );
+            let fits = format!("FROM a\nRUN {}\n", "x".repeat(MAX_LINE_BYTES - 4));
+            assert!(parse(&fits).errors.is_empty());
         }
 
         #[test]

@@ -19,7 +19,7 @@
 
 use super::{silenced, waivable_inline, Outcome};
 use crate::dockerfile::pragma::Pragma;
-use crate::dockerfile::{Args, BaseEnv, DockerfileFacts, ImageUse, ImageUseKind, Stage};
+use crate::dockerfile::{BaseEnv, DockerfileFacts, ImageUse, ImageUseKind};
 use crate::finding::{Finding, Location, Severity, Span};
 use crate::image::{ImageError, ImageFacts, ImageReference, ImageTarget, PlatformImage};
 use crate::policy::{Date, EnabledRule, OnError, Policy};
@@ -104,40 +104,16 @@ impl BaseImage {
 /// the way sets a `USER`. `None` for a chain that starts `FROM scratch`, or whose image
 /// cannot be resolved (PC1005 reports it).
 pub fn final_base(facts: &DockerfileFacts) -> Option<(&ImageUse, ImageReference, bool)> {
-    let stages = &facts.file.stages;
-    let mut stage: &Stage = facts.built_stage()?;
-    let mut sets_user = false;
-    // Each step goes to an earlier stage, so this ends.
-    loop {
-        sets_user |= stage.body().any(|i| {
-            matches!(
-                facts.file.instructions.get(i).map(|inst| &inst.args),
-                Some(Args::User(_))
-            )
-        });
-        if let Some(base) = facts
-            .images
-            .iter()
-            .find(|u| u.kind == ImageUseKind::From && u.stage == stage.index)
-        {
-            let reference = ImageReference::parse(base.resolved.as_deref().ok()?).ok()?;
-            return Some((base, reference, sets_user));
-        }
-        let Args::From { image, .. } = &facts.file.instructions.get(stage.from)?.args else {
-            return None;
-        };
-        let global = crate::dockerfile::expand::global_scope(&facts.file, &facts.build_args);
-        let parent = global
-            .expand(image, facts.file.escape)
-            .ok()?
-            .to_ascii_lowercase();
-        let earlier = stages.get(..stage.index)?;
-        stage = earlier
-            .iter()
-            .rev()
-            .find(|s| s.name.as_deref() == Some(parent.as_str()))
-            .or_else(|| earlier.get(parent.parse::<usize>().ok()?))?;
-    }
+    let built = facts.built_stage()?;
+    let chain = crate::rules::dockerfile::util::stage_chain(facts, built.index);
+    let sets_user = crate::rules::dockerfile::util::last_user(facts, &chain).is_some();
+    let root = *chain.last()?;
+    let base = facts
+        .images
+        .iter()
+        .find(|u| u.kind == ImageUseKind::From && u.stage == root)?;
+    let reference = ImageReference::parse(base.resolved.as_deref().ok()?).ok()?;
+    Some((base, reference, sets_user))
 }
 
 /// The base image a Dockerfile's final stage needs fetched, before it is.

@@ -74,17 +74,9 @@ fn check_node(node: &Node, shape: &Shape, path: &str) -> Result<(), String> {
     }
 }
 
-/// Go's `encoding/json` key folding, as far as it can make a key equal an ASCII field name:
-/// ASCII letters ignore case, `ſ` (U+017F) is `s`, the Kelvin sign (U+212A) is `k`. Other
-/// characters fold only to other non-ASCII characters, so they are kept as they are.
+/// Go's `encoding/json` key folding (see [`crate::gostr::fold`]).
 fn fold(key: &str) -> String {
-    key.chars()
-        .map(|c| match c {
-            '\u{17F}' => 'S',
-            '\u{212A}' => 'K',
-            c => c.to_ascii_uppercase(),
-        })
-        .collect()
+    crate::gostr::fold(key)
 }
 
 /// A JSON value with every key of every object, duplicates and order kept.

@@ -39,8 +39,6 @@ pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
 
 /// Annotation naming a tag in an OCI layout's `index.json`.
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
-/// Annotation buildx puts on attestation manifests in an index.
-const DOCKER_REFERENCE_TYPE: &str = "vnd.docker.reference.type";
 
 pub fn is_index_media_type(media_type: &str) -> bool {
     media_type == OCI_INDEX || media_type == DOCKER_MANIFEST_LIST
@@ -75,12 +73,6 @@ pub struct Descriptor {
 }
 
 impl Descriptor {
-    /// Buildx attestations and other non-runnable entries of an index.
-    pub fn is_attestation(&self) -> bool {
-        self.platform.as_ref().is_some_and(Platform::is_unknown)
-            || self.annotations.contains_key(DOCKER_REFERENCE_TYPE)
-    }
-
     fn from_oci(d: OciDescriptor, what: &str) -> Result<Descriptor, ImageError> {
         Ok(Descriptor {
             digest: parse_digest(&d.digest, what)?,
@@ -301,8 +293,14 @@ mod tests {
             index.manifests[0].platform.as_ref().unwrap().to_string(),
             "linux/arm64/v8"
         );
-        assert!(!index.manifests[0].is_attestation());
-        assert!(index.manifests[1].is_attestation());
+        assert_eq!(
+            index.manifests[1]
+                .annotations
+                .get("vnd.docker.reference.type")
+                .map(String::as_str),
+            Some("attestation-manifest")
+        );
+        assert!(index.manifests[1].platform.as_ref().unwrap().is_unknown());
     }
 
     #[test]

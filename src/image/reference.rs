@@ -234,7 +234,9 @@ pub fn redact_userinfo(text: &str) -> String {
     let after = &rest[at + 1..];
     let looks_like_digest = after.split_once(':').is_some_and(|(algorithm, hex)| {
         !algorithm.is_empty()
-            && algorithm.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && algorithm
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
             && hex.len() >= 8
             && hex.bytes().all(|b| b.is_ascii_hexdigit())
     });
@@ -435,8 +437,14 @@ fn is_lower_hex(b: u8) -> bool {
 mod tests {
     #[test]
     fn userinfo_is_redacted_digests_are_not() {
-        assert_eq!(redact_userinfo("user:s3cret@registry.example/app:1"), "***@registry.example/app:1");
-        assert_eq!(redact_userinfo("https://u:tok@ghcr.io/acme/app"), "https://***@ghcr.io/acme/app");
+        assert_eq!(
+            redact_userinfo("user:s3cret@registry.example/app:1"),
+            "***@registry.example/app:1"
+        );
+        assert_eq!(
+            redact_userinfo("https://u:tok@ghcr.io/acme/app"),
+            "https://***@ghcr.io/acme/app"
+        );
         assert_eq!(redact_userinfo("token@ghcr.io"), "***@ghcr.io");
         let digest = format!("nginx@sha256:{}", "a".repeat(64));
         assert_eq!(redact_userinfo(&digest), digest);

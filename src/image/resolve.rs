@@ -165,7 +165,10 @@ impl<S: ContentStore> Resolver<'_, S> {
                         limit: MAX_INDEX_ENTRIES as u64,
                     });
                 }
-                if entry.is_attestation() || entry.artifact_type.is_some() {
+                // Clients choose an entry by its platform alone, whatever its annotations or
+                // `artifactType` say: only what no client would run is skipped (buildx's
+                // attestations sit under `unknown/unknown`).
+                if entry.platform.as_ref().is_some_and(Platform::is_unknown) {
                     continue;
                 }
                 if is_index_media_type(&entry.media_type) {
@@ -225,6 +228,8 @@ impl<S: ContentStore> Resolver<'_, S> {
         let what = self.describe(ContentKind::Manifest, &entry.digest);
         let bytes = self.fetch(ContentKind::Manifest, entry).await?;
         match parse_manifest(&bytes, Some(&entry.media_type), None, &what)? {
+            // An entry whose config is no container image config is skipped: no runtime can
+            // run it, whatever platform it claims.
             Manifest::Image(image) => {
                 self.platform_image(
                     entry.digest.to_string(),
@@ -246,8 +251,10 @@ impl<S: ContentStore> Resolver<'_, S> {
         platform: Option<Platform>,
         in_index: bool,
     ) -> Result<Option<PlatformImage>, ImageError> {
-        let is_artifact =
-            image.artifact_type.is_some() || !is_image_config_media_type(&image.config.media_type);
+        // In an index, an entry is an image when its config is one, whatever `artifactType`
+        // says: a runtime pulls it by its platform. Named directly, an artifact is refused.
+        let is_artifact = (!in_index && image.artifact_type.is_some())
+            || !is_image_config_media_type(&image.config.media_type);
         if is_artifact {
             if in_index {
                 return Ok(None);

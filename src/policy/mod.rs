@@ -72,7 +72,6 @@ pub use date::Date;
 pub use error::{ErrorKind, PolicyError, PolicyErrors};
 pub use exception::Exception;
 pub use glob::Glob;
-pub use validate::INLINE_IGNORE;
 
 use crate::finding::{Severity, Span};
 use crate::rules::{Rule, RuleOptions};

@@ -38,17 +38,6 @@ const EXCEPTION_KEYS: &[&str] = &[
     "expires",
     "relative_to",
 ];
-/// The option every policy rule takes (see [`INLINE_IGNORE_OPTION`]).
-pub const INLINE_IGNORE: &str = "inline_ignore";
-
-/// The option every policy rule takes: whether an inline pragma in the Dockerfile may waive
-/// it (by default only the policy's exceptions may).
-pub const INLINE_IGNORE_OPTION: OptionSpec = OptionSpec {
-    name: "inline_ignore",
-    kind: OptionKind::Bool,
-    doc: "Whether `# portcullis ignore=` / `# hadolint ignore=` in a Dockerfile may silence this policy rule (default `false`: only the policy's `exceptions` waive it).",
-};
-
 const CUSTOM_KEYS: &[&str] = &["id", "message", "severity", "instruction", "pattern"];
 const SEVERITY_WORDS: &[&str] = &["critical", "high", "medium", "low", "info"];
 /// The types a label schema gives labels, as the label rules read them (hadolint's names).
@@ -369,10 +358,8 @@ impl Validator<'_> {
                 severity = self.severity(value);
                 continue;
             }
-            let general = rule.policy_rule.then_some(&INLINE_IGNORE_OPTION);
-            let Some(spec) = rule.options.iter().chain(general).find(|o| o.name == name) else {
-                let valid: Vec<&'static str> =
-                    rule.options.iter().chain(general).map(|o| o.name).collect();
+            let Some(spec) = rule.all_options().find(|o| o.name == name) else {
+                let valid: Vec<&'static str> = rule.all_options().map(|o| o.name).collect();
                 let candidates = std::iter::once("severity").chain(valid.iter().copied());
                 self.diags.push(
                     key.span,

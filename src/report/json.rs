@@ -13,6 +13,7 @@
 //!     "location": {"path": "Dockerfile", "line": 1, "column": 1, "end_line": 1, "end_column": 19},
 //!     "fingerprint": "…"
 //!   }],
+//!   "suppressed": [{"rule_id": "DL3059", …, "justification": "hadolint ignore=DL3059"}],
 //!   "notes": [{"message": "…", "location": {"path": null, "line": null, …}}]
 //! }
 //! ```
@@ -191,6 +192,7 @@ mod tests {
                 "unevaluated",
                 "summary",
                 "findings",
+                "suppressed",
                 "notes"
             ]
         );

@@ -11,7 +11,7 @@ pub mod options;
 use crate::dockerfile::DockerfileFacts;
 use crate::finding::{Severity, Span};
 use crate::image::{ImageFacts, ImageReference, PlatformImage};
-pub use options::{OptionKind, OptionSpec, OptionValue, RuleOptions};
+pub use options::{OptionKind, OptionSpec, OptionValue, RuleOptions, INLINE_IGNORE};
 
 /// What a rule looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +190,13 @@ impl Rule {
         lines.collect::<Vec<_>>().join("\n").trim().to_string()
     }
 
+    /// The options a policy may give the rule: its own, and `inline_ignore` for a policy rule.
+    pub fn all_options(&self) -> impl Iterator<Item = &'static OptionSpec> {
+        self.options
+            .iter()
+            .chain(self.policy_rule.then_some(&INLINE_IGNORE))
+    }
+
     pub fn target(&self) -> Target {
         match self.check {
             Check::Dockerfile(_) | Check::Engine => Target::Dockerfile,
@@ -352,9 +359,9 @@ pub fn markdown_docs() -> String {
             out.push_str(line);
             out.push('\n');
         }
-        if !r.options.is_empty() {
+        if r.all_options().next().is_some() {
             out.push_str("\n#### Options\n\n");
-            for o in r.options {
+            for o in r.all_options() {
                 out.push_str(&format!(
                     "- `{}` ({}): {}\n",
                     o.name,

@@ -37,6 +37,14 @@ pub struct OptionSpec {
     pub doc: &'static str,
 }
 
+/// The option every policy rule takes (`Rule::policy_rule`): whether an inline pragma in the
+/// Dockerfile may waive it (by default only the policy's exceptions may).
+pub const INLINE_IGNORE: OptionSpec = OptionSpec {
+    name: "inline_ignore",
+    kind: OptionKind::Bool,
+    doc: "Whether `# portcullis ignore=` / `# hadolint ignore=` in a Dockerfile may silence this policy rule (default `false`: only the policy's `exceptions` waive it).",
+};
+
 /// A validated option value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OptionValue {

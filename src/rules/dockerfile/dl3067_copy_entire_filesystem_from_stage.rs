@@ -157,7 +157,7 @@ fn is_from_scratch(facts: &DockerfileFacts, stage: usize) -> bool {
         .and_then(|s| facts.file.instructions.get(s.from))
         .is_some_and(|from| match &from.args {
             Args::From { image, .. } => global
-                .expand(image, facts.file.escape)
+                .process_word(image, facts.file.escape)
                 .is_ok_and(|image| image.eq_ignore_ascii_case("scratch")),
             _ => false,
         })

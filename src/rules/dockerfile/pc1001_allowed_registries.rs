@@ -315,7 +315,10 @@ mod tests {
             },
             &mut out,
         );
-        out.0.into_iter().map(|d| (d.span.line, d.message)).collect()
+        out.0
+            .into_iter()
+            .map(|d| (d.span.line, d.message))
+            .collect()
     }
 
     /// The registry of an image it cannot name is unknown: the rule says so itself (with
@@ -325,8 +328,10 @@ mod tests {
         let found = lines("FROM ${REGISTRY}/app:1.2\n", &[]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].1.contains("cannot tell whether image `${REGISTRY}/app:1.2` is from an \
-                 allowed registry: `REGISTRY` has no value; give it a default or pass --build-arg"),
+            found[0].1.contains(
+                "cannot tell whether image `${REGISTRY}/app:1.2` is from an \
+                 allowed registry: `REGISTRY` has no value; give it a default or pass --build-arg"
+            ),
             "{found:?}"
         );
         assert_eq!(lines("ARG TAG\nFROM ghcr.io/acme/app:$TAG\n", &[]).len(), 1);
@@ -335,29 +340,75 @@ mod tests {
         assert!(lines(declared, &[("REGISTRY", "ghcr.io/acme")]).is_empty());
     }
 
+    /// BuildKit processes a FROM image as a shell word: quotes and escapes do not hide it.
+    #[test]
+    fn judges_quoted_and_escaped_images_as_buildkit_reads_them() {
+        for src in [
+            "FROM \"quay.io/x/y:1\"\n",
+            "FROM quay.io/x/\\y:1\n",
+            "FROM 'quay.io'/x/y:1\n",
+        ] {
+            let found = lines(src, &[]);
+            assert_eq!(found.len(), 1, "{src}: {found:?}");
+            assert!(
+                found[0].1.contains("is not from an allowed registry"),
+                "{found:?}"
+            );
+        }
+        assert!(lines("FROM \"ghcr.io/acme/app:1\"\n", &[]).is_empty());
+    }
+
     /// The frontend BuildKit pulls and runs, and the images ONBUILD triggers pull.
     #[test]
     fn catches_frontends_and_trigger_images() {
         let found = lines("# syntax=evil.example/fe:1\nFROM nginx:1.27\n", &[]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, 1);
-        assert!(found[0].1.contains("(the syntax directive's frontend)"), "{found:?}");
-        let after_shebang = lines("#!/usr/bin/env dockerfile\n# syntax=evil.example/fe\nFROM nginx:1\n", &[]);
+        assert!(
+            found[0].1.contains("(the syntax directive's frontend)"),
+            "{found:?}"
+        );
+        let after_shebang = lines(
+            "#!/usr/bin/env dockerfile\n# syntax=evil.example/fe\nFROM nginx:1\n",
+            &[],
+        );
         assert_eq!(after_shebang.iter().map(|f| f.0).collect::<Vec<_>>(), [2]);
         // Docker Hub's official images do not include the dockerfile frontend: it is allowed
         // by name.
-        assert_eq!(lines("# syntax=docker/dockerfile:1\nFROM nginx:1\n", &[]).len(), 1);
+        assert_eq!(
+            lines("# syntax=docker/dockerfile:1\nFROM nginx:1\n", &[]).len(),
+            1
+        );
         let allowed = ["docker.io/library/*", "docker.io/docker/dockerfile"];
-        assert!(messages("# syntax=docker/dockerfile:1\nFROM nginx:1\n", Some(&allowed), None).is_empty());
-        let by_arg = lines("FROM nginx:1\n", &[("BUILDKIT_SYNTAX", "evil.example/fe:1")]);
+        assert!(messages(
+            "# syntax=docker/dockerfile:1\nFROM nginx:1\n",
+            Some(&allowed),
+            None
+        )
+        .is_empty());
+        let by_arg = lines(
+            "FROM nginx:1\n",
+            &[("BUILDKIT_SYNTAX", "evil.example/fe:1")],
+        );
         assert_eq!(by_arg.len(), 1, "{by_arg:?}");
         let trigger = lines(
             "FROM nginx:1\nONBUILD COPY --from=evil.example/x:1 /a /a\nONBUILD RUN --mount=from=evil.example/t:1,target=/t true\n",
             &[],
         );
-        assert_eq!(trigger.iter().map(|f| f.0).collect::<Vec<_>>(), [2, 3], "{trigger:?}");
-        assert!(trigger[0].1.contains("(ONBUILD COPY --from)"), "{trigger:?}");
+        assert_eq!(
+            trigger.iter().map(|f| f.0).collect::<Vec<_>>(),
+            [2, 3],
+            "{trigger:?}"
+        );
+        assert!(
+            trigger[0].1.contains("(ONBUILD COPY --from)"),
+            "{trigger:?}"
+        );
         // A trigger naming a stage of this file is no image.
-        assert!(lines("FROM nginx:1 AS build\nONBUILD COPY --from=build /a /a\n", &[]).is_empty());
+        assert!(lines(
+            "FROM nginx:1 AS build\nONBUILD COPY --from=build /a /a\n",
+            &[]
+        )
+        .is_empty());
     }
 }

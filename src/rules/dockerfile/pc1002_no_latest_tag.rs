@@ -230,14 +230,23 @@ mod tests {
         ] {
             let found = messages(src);
             assert_eq!(found.len(), 1, "{src}: {found:?}");
-            assert!(found[0].starts_with("cannot tell whether image"), "{found:?}");
+            assert!(
+                found[0].starts_with("cannot tell whether image"),
+                "{found:?}"
+            );
         }
     }
 
     #[test]
     fn catches_latest_frontends_and_trigger_images() {
-        assert_eq!(messages("# syntax=docker/dockerfile\nFROM app:1\n").len(), 1);
-        assert_eq!(messages("# syntax=docker/dockerfile:latest\nFROM app:1\n").len(), 1);
+        assert_eq!(
+            messages("# syntax=docker/dockerfile\nFROM app:1\n").len(),
+            1
+        );
+        assert_eq!(
+            messages("# syntax=docker/dockerfile:latest\nFROM app:1\n").len(),
+            1
+        );
         assert_eq!(
             messages("FROM app:1\nONBUILD COPY --from=tools /x /x\n").len(),
             1,

@@ -175,7 +175,9 @@ mod tests {
 
     #[test]
     fn catches_unpinned_frontends() {
-        let found = messages(&format!("# syntax=docker/dockerfile:1\nFROM nginx@sha256:{HEX}\n"));
+        let found = messages(&format!(
+            "# syntax=docker/dockerfile:1\nFROM nginx@sha256:{HEX}\n"
+        ));
         assert_eq!(found.len(), 1, "{found:?}");
     }
 }

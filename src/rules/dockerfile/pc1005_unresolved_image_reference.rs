@@ -95,8 +95,16 @@ pub(super) fn reference_or_finding(
                 .map(|v| format!("`{v}`"))
                 .collect::<Vec<_>>()
                 .join(", ")
-                + if unresolved.variables.len() == 1 { " has" } else { " have" },
-            if unresolved.variables.len() == 1 { "it" } else { "them" }
+                + if unresolved.variables.len() == 1 {
+                    " has"
+                } else {
+                    " have"
+                },
+            if unresolved.variables.len() == 1 {
+                "it"
+            } else {
+                "them"
+            }
         ),
         Ok(resolved) => match ImageReference::parse(resolved) {
             Ok(reference) => return Ok(reference),
@@ -114,7 +122,10 @@ pub(super) fn describe(image: &ImageUse) -> String {
     let written = crate::image::redact_userinfo(&image.written);
     let shown = match &image.resolved {
         Ok(resolved) if *resolved != image.written => {
-            format!("`{written}` (resolved to `{}`)", crate::image::redact_userinfo(resolved))
+            format!(
+                "`{written}` (resolved to `{}`)",
+                crate::image::redact_userinfo(resolved)
+            )
         }
         _ => format!("`{written}`"),
     };

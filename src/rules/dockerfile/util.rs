@@ -39,7 +39,7 @@ pub fn parent_stage(facts: &DockerfileFacts, global: &Scope, stage: usize) -> Op
         return None;
     };
     let base = global
-        .expand(image, facts.file.escape)
+        .process_word(image, facts.file.escape)
         .ok()?
         .to_ascii_lowercase();
     let earlier = facts.file.stages.get(..stage)?;
