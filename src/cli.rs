@@ -85,6 +85,13 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
+    /// The policy files under FROM are copies of those under TO (another git revision
+    /// exported to a temporary directory, say): exception `paths` declared in them are
+    /// anchored under TO, where the Dockerfiles are. CI uses it to apply the target branch's
+    /// policy to a pull request.
+    #[arg(long, value_name = "FROM=TO")]
+    pub policy_remap: Option<String>,
+
     /// Report format: text, json, sarif, gitlab, junit, github, markdown.
     #[arg(long, default_value = "text", value_name = "FORMAT")]
     pub format: String,

@@ -164,6 +164,10 @@ fn check(args: CheckArgs) -> Result<u8, Failure> {
         .transpose()
         .map_err(Failure::usage)?;
     let mut policy = load_policy(args.policy.as_deref())?;
+    if let Some(spec) = &args.policy_remap {
+        let (from, to) = parse_policy_remap(spec)?;
+        policy.remap_anchors(&from, &to);
+    }
     if let Some(level) = &args.fail_on {
         policy.fail_on = level
             .parse::<Severity>()
@@ -320,6 +324,26 @@ fn parse_report_spec(spec: &str) -> Result<(Format, PathBuf), Failure> {
         .parse::<Format>()
         .map_err(|e| Failure::usage(format!("--report `{spec}`: {e}")))?;
     Ok((format, PathBuf::from(path)))
+}
+
+/// `--policy-remap FROM=TO`: two existing directories, canonical (as exception anchors are).
+fn parse_policy_remap(spec: &str) -> Result<(PathBuf, PathBuf), Failure> {
+    let Some((from, to)) = spec
+        .split_once('=')
+        .filter(|(f, t)| !f.is_empty() && !t.is_empty())
+    else {
+        return Err(Failure::usage(format!(
+            "--policy-remap `{spec}`: expected FROM=TO, two directories"
+        )));
+    };
+    let directory = |path: &str| {
+        Path::new(path)
+            .canonicalize()
+            .ok()
+            .filter(|p| p.is_dir())
+            .ok_or_else(|| Failure::usage(format!("--policy-remap: `{path}` is not a directory")))
+    };
+    Ok((directory(from)?, directory(to)?))
 }
 
 fn parse_build_args(args: &[String]) -> Result<BTreeMap<String, String>, Failure> {

@@ -399,6 +399,43 @@ fn exception_paths_are_relative_to_the_policy_file() {
 }
 
 #[test]
+fn policy_remap_anchors_a_copied_policy_in_the_checkout() {
+    // CI exports the target branch's policy to a temporary directory; its exceptions must
+    // still name the checkout's Dockerfiles.
+    let p = Project::new()
+        .file("repo/legacy/Dockerfile", "FROM nginx:1.27\n")
+        .file(
+            "copy/policy/gate.yaml",
+            "version: 1\nexceptions:\n  - rules: [non-root-user]\n    paths: [\"../legacy/**\"]\n    reason: \"tracked in OPS-12\"\n",
+        );
+    let repo = p.path().join("repo");
+    let copy = p.path().join("copy");
+    let policy = copy.join("policy/gate.yaml");
+    let policy = policy.to_str().expect("UTF-8");
+    let plain = run_in(&repo, &["check", "--format", "json", "--policy", policy]);
+    assert!(
+        plain.rule_ids().contains(&"PC1004".to_string()),
+        "{plain:?}"
+    );
+    let remap = format!("{}={}", copy.display(), repo.display());
+    let args = ["check", "--format", "json", "--policy", policy];
+    let remapped = run_in(&repo, &[&args[..], &["--policy-remap", &remap]].concat());
+    assert!(
+        !remapped.rule_ids().contains(&"PC1004".to_string()),
+        "{remapped:?}"
+    );
+    for bad in [
+        "nothing",
+        "=x",
+        format!("{}=missing", copy.display()).as_str(),
+    ] {
+        let run = run_in(&repo, &[&args[..], &["--policy-remap", bad]].concat());
+        assert_eq!(run.code, 2, "{bad}: {run:?}");
+        assert!(run.stderr.contains("--policy-remap"), "{bad}: {run:?}");
+    }
+}
+
+#[test]
 fn inline_ignores_are_honoured_unless_the_policy_forbids_them() {
     let dockerfile =
         "FROM nginx:1.27\nUSER app\n# hadolint ignore=DL3027\nRUN apt install -y curl\n";

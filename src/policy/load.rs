@@ -771,6 +771,44 @@ mod tests {
     }
 
     #[test]
+    fn remapped_exceptions_are_anchored_in_the_checkout() {
+        // The policy tree exported to `copy/` (from another git revision) stands for the
+        // checkout at `repo/`: its exceptions name the checkout's Dockerfiles.
+        let files = Files::new(&[
+            (
+                "copy/shared/base.yaml",
+                "version: 1\nexceptions:\n  - rules: [no-latest-tag]\n    paths: [\"legacy/**\"]\n    reason: r\n",
+            ),
+            (
+                "copy/p.yaml",
+                "version: 1\nextends: shared/base.yaml\nexceptions:\n  - rules: [no-latest-tag]\n    paths: [\"old/**\"]\n    reason: r\n  - rules: [no-latest-tag]\n    paths: [\"up/**\"]\n    reason: r\n    relative_to: ..\n",
+            ),
+            ("repo/.keep", ""),
+        ]);
+        let root = files.root();
+        let mut policy = files.load("copy/p.yaml").unwrap();
+        policy.remap_anchors(&root.join("copy"), &root.join("repo"));
+        let anchors: Vec<_> = policy
+            .exceptions
+            .iter()
+            .map(|e| e.base_dir.clone().unwrap())
+            .collect();
+        // Outside the copy (`relative_to: ..`) stays where it was.
+        assert_eq!(
+            anchors,
+            [root.join("repo/shared"), root.join("repo"), root.clone()]
+        );
+        let today = Date::new(2026, 6, 1).unwrap();
+        let repo = root.join("repo");
+        let applies = |index: usize, file: &str| {
+            policy.exceptions[index].applies_to_file("PT0001", Path::new(file), &repo, today)
+        };
+        assert!(applies(0, "shared/legacy/Dockerfile"));
+        assert!(applies(1, "old/Dockerfile"));
+        assert!(!applies(1, "../copy/old/Dockerfile"));
+    }
+
+    #[test]
     fn custom_ids_are_unique_across_the_chain() {
         let files = Files::new(&[
             ("base.yaml", "version: 1\ncustom:\n  - { id: ACME001, message: m, severity: high, pattern: x }\n"),

@@ -208,6 +208,27 @@ impl Policy {
         }
     }
 
+    /// Re-anchors the exceptions of policy files that are copies, under `from`, of files
+    /// under `to` (`--policy-remap`): `paths` anchored at `from/x` are anchored at `to/x`,
+    /// where the Dockerfiles they name are. Anchors elsewhere are left alone. Both
+    /// directories must be absolute and canonical, as exception anchors are.
+    pub fn remap_anchors(&mut self, from: &Path, to: &Path) {
+        for exception in &mut self.exceptions {
+            let Some(rest) = exception
+                .base_dir
+                .as_deref()
+                .and_then(|dir| dir.strip_prefix(from).ok())
+            else {
+                continue;
+            };
+            let moved = match rest.as_os_str().is_empty() {
+                true => to.to_path_buf(),
+                false => to.join(rest),
+            };
+            exception.base_dir = Some(moved);
+        }
+    }
+
     /// The enabled rule answering to `key` (a code, name or alias), if it is enabled.
     pub fn rule(&self, key: &str) -> Option<&EnabledRule> {
         self.rules.iter().find(|r| r.rule.answers_to(key))
