@@ -259,13 +259,34 @@ fn pre_commit_files_pattern_matches_what_the_cli_looks_for() {
 #[test]
 fn ci_scripts_pass_shellcheck() {
     let shellcheck = require_tool("shellcheck", "apt-get install shellcheck");
+    // `-x`: run.sh sources ci/trusted-policy.sh, which is checked through it too.
     let output = run_tool(
-        Command::new(shellcheck)
+        Command::new(&shellcheck)
+            .arg("-x")
             .arg(repo().join("ci/github/install.sh"))
-            .arg(repo().join("ci/github/run.sh")),
+            .arg(repo().join("ci/github/run.sh"))
+            .arg(repo().join("ci/trusted-policy.sh")),
         "shellcheck",
     );
     assert!(output.status.success(), "{}", describe(&output));
+
+    // The GitLab job's shell, as POSIX sh: the runner uses sh where the image has no bash.
+    let template = yaml(&repo().join("ci/gitlab/portcullis.gitlab-ci.yml"));
+    let lines = |key| GitlabJob::lines(&template, key).join("\n");
+    let script = format!(
+        "#!/bin/sh\n{}\n{}\n",
+        lines("before_script"),
+        lines("script")
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("gitlab-job.sh");
+    std::fs::write(&file, script).expect("write");
+    let output = run_tool(Command::new(&shellcheck).arg(&file), "shellcheck");
+    assert!(
+        output.status.success(),
+        "the GitLab job's script: {}",
+        describe(&output)
+    );
 }
 
 #[test]
@@ -402,6 +423,17 @@ impl FakeRunner {
     }
 
     fn run(&self, workspace: &Path, given: &[(&str, &str)]) -> ActionRun {
+        self.run_event(workspace, given, &[])
+    }
+
+    /// Runs the action for an event: `event` holds the job's variables that describe it
+    /// (`GITHUB_EVENT_NAME`, `GITHUB_BASE_REF`); none leak in from the environment.
+    fn run_event(
+        &self,
+        workspace: &Path,
+        given: &[(&str, &str)],
+        event: &[(&str, &str)],
+    ) -> ActionRun {
         let action = yaml(&repo().join("action.yml"));
         let declared = action["inputs"].as_object().expect("inputs");
         let mut inputs: BTreeMap<String, String> = declared
@@ -455,6 +487,9 @@ impl FakeRunner {
                 .current_dir(workspace)
                 .envs(self.env.iter().cloned())
                 .envs([workspace_env.clone()])
+                .env_remove("GITHUB_EVENT_NAME")
+                .env_remove("GITHUB_BASE_REF")
+                .envs(event.iter().copied())
                 .env("GITHUB_OUTPUT", &output_file);
             if let Some(env) = step["env"].as_object() {
                 for (name, value) in env {
@@ -954,62 +989,106 @@ fn install_rejects_what_is_not_a_version() {
 // ---------------------------------------------------------------------------------------
 // The GitLab template's job, run as GitLab's runner runs it.
 
-#[test]
-fn gitlab_job_installs_a_verified_release_and_leaves_every_report() {
-    let template = yaml(&repo().join("ci/gitlab/portcullis.gitlab-ci.yml"));
-    let job = &template["portcullis"];
-    let variables = template["variables"].as_object().expect("variables");
-    let version = scalar(&variables["PORTCULLIS_VERSION"]);
-    let target = format!("{}-unknown-linux-musl", std::env::consts::ARCH);
+/// The template's job, run as GitLab's runner runs it: `before_script` and `script` in one
+/// shell that stops at the first failure, with the template's variables, installing a
+/// verified release (a stand-in that runs the binary under test) from a `file://` mirror,
+/// beside a `cargo` that must not run.
+struct GitlabJob {
+    runner: tempfile::TempDir,
+    releases: PathBuf,
+    bin: PathBuf,
+    template: Value,
+    script: String,
+    version: String,
+    target: String,
+}
 
-    let runner = tempfile::tempdir().expect("tmp");
-    let releases = runner.path().join("releases");
-    // The release holds a stand-in that runs the binary under test (it is large to pack).
-    let stand_in = runner.path().join("portcullis");
-    write_executable(
-        &stand_in,
-        &format!("#!/bin/sh\nexec '{}' \"$@\"\n", binary().display()),
-    );
-    make_release(&releases, &version, &target, &stand_in, None);
-    let bin = runner.path().join("bin");
-    forbidden_cargo(&bin);
+impl GitlabJob {
+    fn new() -> Self {
+        let template = yaml(&repo().join("ci/gitlab/portcullis.gitlab-ci.yml"));
+        let version = scalar(&template["variables"]["PORTCULLIS_VERSION"]);
+        let target = format!("{}-unknown-linux-musl", std::env::consts::ARCH);
+        let runner = tempfile::tempdir().expect("tmp");
+        let releases = runner.path().join("releases");
+        // The release holds a stand-in that runs the binary under test (it is large to pack).
+        let stand_in = runner.path().join("portcullis");
+        write_executable(
+            &stand_in,
+            &format!("#!/bin/sh\nexec '{}' \"$@\"\n", binary().display()),
+        );
+        make_release(&releases, &version, &target, &stand_in, None);
+        let bin = runner.path().join("bin");
+        forbidden_cargo(&bin);
+        let script = format!(
+            "set -eo pipefail\n{}\n{}\n",
+            Self::lines(&template, "before_script").join("\n"),
+            Self::lines(&template, "script").join("\n")
+        );
+        GitlabJob {
+            runner,
+            releases,
+            bin,
+            template,
+            script,
+            version,
+            target,
+        }
+    }
 
-    // GitLab runs before_script and script in one shell that stops at the first failure.
-    let lines = |key: &str| -> Vec<String> {
-        job[key]
+    fn job(&self) -> &Value {
+        &self.template["portcullis"]
+    }
+
+    fn lines(template: &Value, key: &str) -> Vec<String> {
+        template["portcullis"][key]
             .as_array()
             .map(|a| a.iter().map(scalar).collect())
             .unwrap_or_default()
-    };
-    let script = format!(
-        "set -eo pipefail\n{}\n{}\n",
-        lines("before_script").join("\n"),
-        lines("script").join("\n")
-    );
-    let run_job = |project: &Path, extra: &[(&str, &str)]| -> Output {
+    }
+
+    /// Runs the job in `project` with the template's variables and `extra` (the
+    /// pipeline's, e.g. `CI_MERGE_REQUEST_TARGET_BRANCH_NAME`; none leak in from the
+    /// environment).
+    fn run(&self, project: &Path, extra: &[(&str, &str)]) -> Output {
         let mut command = Command::new("bash");
         command
-            .args(["-c", &script])
+            .args(["-c", &self.script])
             .current_dir(project)
-            .env("PATH", path_with(&bin))
-            .env("TMPDIR", runner.path())
+            .env("PATH", path_with(&self.bin))
+            .env("TMPDIR", self.runner.path())
             .env("CI", "true")
             .env("CI_PROJECT_DIR", project);
+        for name in [
+            "CI_PIPELINE_SOURCE",
+            "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+            "CI_MERGE_REQUEST_DIFF_BASE_SHA",
+            "CI_NODE_INDEX",
+            "CI_NODE_TOTAL",
+        ] {
+            command.env_remove(name);
+        }
+        let variables = self.template["variables"].as_object().expect("variables");
         for (name, value) in variables {
             command.env(name, scalar(value));
         }
         command.env(
             "PORTCULLIS_DOWNLOAD_BASE",
-            format!("file://{}", releases.display()),
+            format!("file://{}", self.releases.display()),
         );
         command.envs(extra.iter().copied());
         run_tool(&mut command, "the GitLab job")
-    };
+    }
+}
 
+#[test]
+fn gitlab_job_installs_a_verified_release_and_leaves_every_report() {
+    let gitlab = GitlabJob::new();
+    let job = gitlab.job();
+    let version = &gitlab.version;
     let p = Project::new()
         .file("Dockerfile", BAD)
         .file("ok/Dockerfile", GOOD);
-    let output = run_job(p.path(), &[]);
+    let output = gitlab.run(p.path(), &[]);
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     let log = describe(&output);
     assert!(log.contains(&format!("portcullis {version}")), "{log}");
@@ -1049,7 +1128,7 @@ fn gitlab_job_installs_a_verified_release_and_leaves_every_report() {
     crate::sarif::assert_schema_valid(&p.path().join("portcullis.sarif"));
 
     // `parallel: N` shards by itself.
-    let sharded = run_job(p.path(), &[("CI_NODE_INDEX", "2"), ("CI_NODE_TOTAL", "2")]);
+    let sharded = gitlab.run(p.path(), &[("CI_NODE_INDEX", "2"), ("CI_NODE_TOTAL", "2")]);
     let json = json_file(&p.path().join("portcullis.json"));
     assert!(
         json["notes"]
@@ -1060,15 +1139,553 @@ fn gitlab_job_installs_a_verified_release_and_leaves_every_report() {
     );
 
     // A tampered release fails the job before anything runs.
-    let sha = releases.join(format!("v{version}/portcullis-{target}.tar.gz.sha256"));
+    let sha = gitlab.releases.join(format!(
+        "v{version}/portcullis-{}.tar.gz.sha256",
+        gitlab.target
+    ));
     std::fs::write(&sha, format!("{}  x\n", "1".repeat(64))).expect("write");
-    std::fs::remove_dir_all(runner.path().join(format!("portcullis-{version}"))).expect("rm");
-    let tampered = run_job(p.path(), &[]);
+    std::fs::remove_dir_all(gitlab.runner.path().join(format!("portcullis-{version}")))
+        .expect("rm");
+    let tampered = gitlab.run(p.path(), &[]);
     assert_eq!(tampered.status.code(), Some(1));
     assert!(
         describe(&tampered).contains("checksum mismatch"),
         "{}",
         describe(&tampered)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Who writes the policy: in a pull request, the target branch (ci/trusted-policy.sh).
+
+/// A pinned image without a USER: only `non-root-user` fires, at high.
+const ROOT: &str =
+    "FROM alpine:3.20@sha256:beefdbd8a1da6d2915566fde36db9db0b524eb737fc57cd1367effd16dc0d06d\n";
+/// The target branch's policy: the default preset through a file it extends, and an
+/// exception for the legacy Dockerfile that runs as root.
+const BASE_POLICY: &str = "version: 1\nextends: policies/base.yaml\nexceptions:\n  - rules: [non-root-user]\n    paths: [\"legacy/**\"]\n    reason: runs as root until OPS-12\n";
+const BASE_EXTENDED: &str = "version: 1\nfail_on: high\n";
+/// What a pull request would like instead: nothing fails, nothing runs.
+const WEAK_POLICY: &str = "version: 1\nextends: policies/base.yaml\nfail_on: critical\n";
+const WEAK_EXTENDED: &str = "version: 1\nextends: none\n";
+
+fn base_files() -> Vec<(&'static str, String)> {
+    vec![
+        (".portcullis.yaml", BASE_POLICY.into()),
+        ("policies/base.yaml", BASE_EXTENDED.into()),
+        ("legacy/Dockerfile", ROOT.into()),
+        ("ok/Dockerfile", GOOD.into()),
+    ]
+}
+
+/// A pull request as CI sees it. `origin` is a repository whose `main` holds the base
+/// files and whose `pr` branch changes them; `checkout` is a depth-1 clone of `pr` alone,
+/// as actions/checkout leaves a pull request, so the target branch must be fetched. A tag
+/// named `main` points at the pull request: only the branch's full name reads the target
+/// branch.
+struct PullRequest {
+    _dir: tempfile::TempDir,
+    checkout: PathBuf,
+    /// `main`'s commit, abbreviated as the logs write it.
+    base: String,
+    base_full: String,
+}
+
+impl PullRequest {
+    fn new(base: &[(&str, String)], change: &[(&str, String)]) -> Self {
+        require_tool("git", "apt-get install git");
+        let dir = tempfile::tempdir().expect("tmp");
+        let origin = dir.path().join("origin");
+        std::fs::create_dir_all(&origin).expect("mkdir");
+        git(&origin, &["init", "-q", "-b", "main"]);
+        let commit = |files: &[(&str, String)], message: &str| {
+            for (name, content) in files {
+                let path = origin.join(name);
+                std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+                std::fs::write(&path, content).expect("write");
+            }
+            git(&origin, &["add", "-A"]);
+            git(
+                &origin,
+                &[
+                    "-c",
+                    "user.name=portcullis",
+                    "-c",
+                    "user.email=tests@portcullis.invalid",
+                    "-c",
+                    "commit.gpgsign=false",
+                    "commit",
+                    "-q",
+                    "-m",
+                    message,
+                ],
+            );
+        };
+        commit(base, "the target branch");
+        let base_full = git_stdout(&origin, &["rev-parse", "HEAD"]);
+        git(&origin, &["checkout", "-q", "-b", "pr"]);
+        commit(change, "the pull request");
+        git(&origin, &["tag", "main"]);
+        let url = format!("file://{}", origin.display());
+        git(
+            dir.path(),
+            &[
+                "clone",
+                "-q",
+                "--depth=1",
+                "--single-branch",
+                "--branch",
+                "pr",
+                &url,
+                "checkout",
+            ],
+        );
+        PullRequest {
+            checkout: dir.path().join("checkout"),
+            base: base_full[..12].to_string(),
+            base_full,
+            _dir: dir,
+        }
+    }
+}
+
+fn git_stdout(dir: &Path, args: &[&str]) -> String {
+    let output = run_tool(Command::new("git").args(args).current_dir(dir), "git");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        describe(&output)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// The JSON report portcullis writes for `files`: a baseline of their findings.
+fn baseline_of(files: &[(&str, &str)]) -> String {
+    let p = files
+        .iter()
+        .fold(Project::new(), |p, (name, content)| p.file(name, content));
+    p.run(&["check", "--format", "json"]).stdout
+}
+
+fn targets_of(report: &Path) -> BTreeSet<String> {
+    finding_targets(&json_file(report))
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+const PULL_REQUEST: [(&str, &str); 2] = [
+    ("GITHUB_EVENT_NAME", "pull_request"),
+    ("GITHUB_BASE_REF", "main"),
+];
+
+#[test]
+fn action_judges_a_pull_request_by_the_target_branchs_policy() {
+    let pr = PullRequest::new(
+        &base_files(),
+        &[
+            (".portcullis.yaml", WEAK_POLICY.into()),
+            ("policies/base.yaml", WEAK_EXTENDED.into()),
+            ("app/Dockerfile", BAD.into()),
+        ],
+    );
+    let runner = FakeRunner::new();
+    let run = runner.run_event(&pr.checkout, &[], &PULL_REQUEST);
+    assert_eq!(
+        run.code, 1,
+        "the target branch's policy fails app/: {run:#?}"
+    );
+    // The base's exception still names the checkout's legacy/Dockerfile.
+    assert_eq!(
+        targets_of(Path::new(run.output("json-file"))),
+        set(&["app/Dockerfile"]),
+        "{run:#?}"
+    );
+    let base = &pr.base;
+    assert!(
+        run.stdout.contains(&format!(
+            "portcullis: policy .portcullis.yaml from the target branch `main`, commit {base}\n"
+        )),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "::notice file=.portcullis.yaml,title=portcullis::This pull request changes \
+             .portcullis.yaml, but the gate used its version on the target branch `main` \
+             (commit {base}): the change applies once the pull request is merged.\n"
+        )),
+        "{run:#?}"
+    );
+
+    // Turned off, the pull request's own policy applies (and passes it).
+    let own = runner.run_event(
+        &pr.checkout,
+        &[("policy-from-base", "false")],
+        &PULL_REQUEST,
+    );
+    assert_eq!(own.code, 0, "{own:#?}");
+    assert!(
+        own.stdout.contains(
+            "portcullis: policy and baseline from the checkout: policy-from-base: false, so \
+             this pull request's own apply\n"
+        ),
+        "{own:#?}"
+    );
+    assert!(!own.stdout.contains("::notice"), "{own:#?}");
+
+    // A push is the branch's own history: its checkout's policy applies.
+    let push = runner.run_event(&pr.checkout, &[], &[("GITHUB_EVENT_NAME", "push")]);
+    assert_eq!(push.code, 0, "{push:#?}");
+    assert!(
+        push.stdout.contains(
+            "portcullis: policy and baseline from the checkout (not a pull request pipeline)\n"
+        ),
+        "{push:#?}"
+    );
+
+    // policy-ref reads the policy from that ref in every event.
+    let pinned = runner.run_event(
+        &pr.checkout,
+        &[("policy-ref", "origin/main")],
+        &[("GITHUB_EVENT_NAME", "push")],
+    );
+    assert_eq!(pinned.code, 1, "{pinned:#?}");
+    assert!(
+        pinned.stdout.contains(&format!(
+            "portcullis: policy .portcullis.yaml from `origin/main` (policy-ref), commit {base}\n"
+        )),
+        "{pinned:#?}"
+    );
+    assert!(
+        pinned.stdout.contains(&format!(
+            "::notice file=.portcullis.yaml,title=portcullis::.portcullis.yaml in this checkout \
+             is not what the gate used: it used its version on `origin/main` (policy-ref) \
+             (commit {base}).\n"
+        )),
+        "{pinned:#?}"
+    );
+    let by_commit = runner.run_event(&pr.checkout, &[("policy-ref", &pr.base_full)], &[]);
+    assert_eq!(by_commit.code, 1, "{by_commit:#?}");
+}
+
+#[test]
+fn action_reads_what_the_policy_extends_from_the_target_branch() {
+    // The pull request leaves .portcullis.yaml alone and weakens the file it extends.
+    let pr = PullRequest::new(
+        &base_files(),
+        &[
+            ("policies/base.yaml", WEAK_EXTENDED.into()),
+            ("app/Dockerfile", BAD.into()),
+        ],
+    );
+    let runner = FakeRunner::new();
+    let run = runner.run_event(&pr.checkout, &[], &PULL_REQUEST);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_eq!(
+        targets_of(Path::new(run.output("json-file"))),
+        set(&["app/Dockerfile"])
+    );
+    let own = runner.run_event(
+        &pr.checkout,
+        &[("policy-from-base", "false")],
+        &PULL_REQUEST,
+    );
+    assert_eq!(own.code, 0, "`extends: none` in the checkout: {own:#?}");
+}
+
+#[test]
+fn action_falls_back_to_the_default_policy_not_the_pull_requests() {
+    let lenient = "version: 1\nextends: none\n";
+    let pr = PullRequest::new(
+        &[("ok/Dockerfile", GOOD.into())],
+        &[
+            (".portcullis.yaml", lenient.into()),
+            ("gate/policy.yaml", lenient.into()),
+            ("app/Dockerfile", BAD.into()),
+        ],
+    );
+    let base = &pr.base;
+    let runner = FakeRunner::new();
+    let run = runner.run_event(&pr.checkout, &[], &PULL_REQUEST);
+    assert_eq!(run.code, 1, "the default policy fails app/: {run:#?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "portcullis: policy: the built-in default policy, as the target branch `main` \
+             (commit {base}) has no .portcullis.yaml or .portcullis.yml\n"
+        )),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "::notice file=.portcullis.yaml,title=portcullis::This pull request changes \
+             .portcullis.yaml, but the gate used the built-in default policy, as the target \
+             branch `main` (commit {base}) has none: the change applies once the pull \
+             request is merged.\n"
+        )),
+        "{run:#?}"
+    );
+    let named = runner.run_event(
+        &pr.checkout,
+        &[("policy", "gate/policy.yaml")],
+        &PULL_REQUEST,
+    );
+    assert_eq!(named.code, 1, "{named:#?}");
+    assert!(
+        named.stdout.contains("has no gate/policy.yaml\n"),
+        "{named:#?}"
+    );
+
+    // A policy the repository does not track, put there by an earlier step (a central
+    // policy), is used as it is.
+    std::fs::create_dir_all(pr.checkout.join("central")).expect("mkdir");
+    std::fs::write(pr.checkout.join("central/gate.yaml"), lenient).expect("write");
+    let central = runner.run_event(
+        &pr.checkout,
+        &[("policy", "central/gate.yaml")],
+        &PULL_REQUEST,
+    );
+    assert_eq!(central.code, 0, "{central:#?}");
+    assert!(
+        central.stdout.contains(
+            "portcullis: policy central/gate.yaml: not a file of this repository (a central \
+             policy?), used as it is\n"
+        ),
+        "{central:#?}"
+    );
+}
+
+#[test]
+fn action_reads_the_baseline_from_the_target_branch() {
+    let known = baseline_of(&[("legacy/Dockerfile", BAD)]);
+    let waived = baseline_of(&[("legacy/Dockerfile", BAD), ("app/Dockerfile", BAD)]);
+    let pr = PullRequest::new(
+        &[
+            ("legacy/Dockerfile", BAD.into()),
+            (".portcullis-baseline.json", known),
+        ],
+        &[
+            ("app/Dockerfile", BAD.into()),
+            (".portcullis-baseline.json", waived.clone()),
+        ],
+    );
+    let base = &pr.base;
+    let runner = FakeRunner::new();
+    let args = [("args", "--baseline .portcullis-baseline.json")];
+    let run = runner.run_event(&pr.checkout, &args, &PULL_REQUEST);
+    assert_eq!(run.code, 1, "app/ is new to the target branch: {run:#?}");
+    assert_eq!(
+        targets_of(Path::new(run.output("json-file"))),
+        set(&["app/Dockerfile"])
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "portcullis: baseline .portcullis-baseline.json from the target branch `main`, \
+             commit {base}\n"
+        )),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "::notice file=.portcullis-baseline.json,title=portcullis::This pull request \
+             changes .portcullis-baseline.json, but the gate used its version on the target \
+             branch `main` (commit {base}): the change applies once the pull request is \
+             merged.\n"
+        )),
+        "{run:#?}"
+    );
+    let joined = runner.run_event(
+        &pr.checkout,
+        &[("args", "--baseline=.portcullis-baseline.json")],
+        &PULL_REQUEST,
+    );
+    assert_eq!(joined.code, 1, "{joined:#?}");
+    let own = runner.run_event(
+        &pr.checkout,
+        &[args[0], ("policy-from-base", "false")],
+        &PULL_REQUEST,
+    );
+    assert_eq!(own.code, 0, "the pull request's baseline: {own:#?}");
+    let push = runner.run_event(&pr.checkout, &args, &[("GITHUB_EVENT_NAME", "push")]);
+    assert_eq!(push.code, 0, "{push:#?}");
+
+    // A baseline the pull request brings along is no baseline yet.
+    let pr = PullRequest::new(
+        &[("legacy/Dockerfile", BAD.into())],
+        &[
+            ("app/Dockerfile", BAD.into()),
+            (".portcullis-baseline.json", waived),
+        ],
+    );
+    let run = runner.run_event(&pr.checkout, &args, &PULL_REQUEST);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_eq!(
+        targets_of(Path::new(run.output("json-file"))),
+        set(&["app/Dockerfile", "legacy/Dockerfile"])
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "portcullis: no baseline: the target branch `main` (commit {}) has no \
+             .portcullis-baseline.json, so every finding counts\n",
+            pr.base
+        )),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn action_fails_closed_when_the_target_branch_cannot_be_read() {
+    let pr = PullRequest::new(
+        &base_files(),
+        &[
+            (".portcullis.yaml", WEAK_POLICY.into()),
+            ("app/Dockerfile", BAD.into()),
+        ],
+    );
+    let runner = FakeRunner::new();
+    let gone = runner.run_event(
+        &pr.checkout,
+        &[],
+        &[
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_BASE_REF", "gone"),
+        ],
+    );
+    assert_eq!(gone.code, 2, "{gone:#?}");
+    assert_eq!(gone.output("exit-code"), "2");
+    assert_eq!(gone.output("sarif-file"), "");
+    assert!(
+        gone.stdout
+            .contains("::error title=portcullis::cannot read the target branch `gone`"),
+        "{gone:#?}"
+    );
+    assert!(gone.summary.contains("could not run"), "{}", gone.summary);
+    let unsafe_ref = runner.run_event(&pr.checkout, &[("policy-ref", "--upload-pack=x")], &[]);
+    assert_eq!(unsafe_ref.code, 2, "{unsafe_ref:#?}");
+    assert!(
+        unsafe_ref
+            .stdout
+            .contains("is not a ref git can read safely"),
+        "{unsafe_ref:#?}"
+    );
+    let not_git = Project::new().file("Dockerfile", BAD);
+    let run = runner.run_event(not_git.path(), &[], &PULL_REQUEST);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stdout.contains("is not a git checkout"), "{run:#?}");
+}
+
+fn merge_request(pr: &PullRequest) -> [(&str, &str); 3] {
+    [
+        ("CI_PIPELINE_SOURCE", "merge_request_event"),
+        ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main"),
+        ("CI_MERGE_REQUEST_DIFF_BASE_SHA", &pr.base_full),
+    ]
+}
+
+#[test]
+fn gitlab_merge_requests_use_the_target_branchs_policy_and_baseline() {
+    // legacy/ needs the target branch's exception, old/ its baseline.
+    let mut base = base_files();
+    base.push(("old/Dockerfile", BAD.into()));
+    base.push((
+        ".portcullis-baseline.json",
+        baseline_of(&[("old/Dockerfile", BAD)]),
+    ));
+    let pr = PullRequest::new(
+        &base,
+        &[
+            (".portcullis.yaml", WEAK_POLICY.into()),
+            ("policies/base.yaml", WEAK_EXTENDED.into()),
+            ("app/Dockerfile", BAD.into()),
+            (
+                ".portcullis-baseline.json",
+                baseline_of(&[("old/Dockerfile", BAD), ("app/Dockerfile", BAD)]),
+            ),
+        ],
+    );
+    let gitlab = GitlabJob::new();
+    let args = ("PORTCULLIS_ARGS", "--baseline .portcullis-baseline.json");
+    let mut variables = merge_request(&pr).to_vec();
+    variables.push(args);
+    let output = gitlab.run(&pr.checkout, &variables);
+    let log = describe(&output);
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    assert_eq!(
+        targets_of(&pr.checkout.join("portcullis.json")),
+        set(&["app/Dockerfile"]),
+        "{log}"
+    );
+    let base = &pr.base;
+    for line in [
+        format!("portcullis: policy .portcullis.yaml from the target branch `main`, commit {base}\n"),
+        format!("portcullis: baseline .portcullis-baseline.json from the target branch `main`, commit {base}\n"),
+        format!(
+            "portcullis: notice: This merge request changes .portcullis.yaml, but the gate used \
+             its version on the target branch `main` (commit {base}): the change applies once \
+             the merge request is merged.\n"
+        ),
+    ] {
+        assert!(log.contains(&line), "{line}\n{log}");
+    }
+
+    variables.push(("PORTCULLIS_POLICY_FROM_BASE", "false"));
+    let own = gitlab.run(&pr.checkout, &variables);
+    assert_eq!(own.status.code(), Some(0), "{}", describe(&own));
+    assert!(
+        describe(&own)
+            .contains("PORTCULLIS_POLICY_FROM_BASE: \"false\", so this merge request's own apply"),
+        "{}",
+        describe(&own)
+    );
+    let branch = gitlab.run(&pr.checkout, &[args]);
+    assert_eq!(branch.status.code(), Some(0), "{}", describe(&branch));
+    assert!(
+        describe(&branch).contains("(not a merge request pipeline)"),
+        "{}",
+        describe(&branch)
+    );
+}
+
+#[test]
+fn gitlab_merge_requests_fall_back_to_the_diff_base_commit() {
+    // The target branch cannot be fetched (here: its name is not in the clone's origin),
+    // but the commit GitLab names is in the clone.
+    let pr = PullRequest::new(
+        &base_files(),
+        &[
+            (".portcullis.yaml", WEAK_POLICY.into()),
+            ("app/Dockerfile", BAD.into()),
+        ],
+    );
+    git(
+        &pr.checkout,
+        &["fetch", "-q", "--depth=1", "origin", &pr.base_full],
+    );
+    let gitlab = GitlabJob::new();
+    let mut variables = merge_request(&pr);
+    variables[1].1 = "renamed";
+    let output = gitlab.run(&pr.checkout, &variables);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    variables[2].1 = "0000000000000000000000000000000000000000";
+    let closed = gitlab.run(&pr.checkout, &variables);
+    assert_eq!(closed.status.code(), Some(2), "{}", describe(&closed));
+    assert!(
+        describe(&closed).contains("portcullis: error: cannot read the target branch `renamed`"),
+        "{}",
+        describe(&closed)
+    );
+}
+
+#[test]
+fn gitlab_template_holds_the_shared_trusted_policy_script() {
+    // GitLab includes only the YAML, so the template carries ci/trusted-policy.sh itself.
+    let gitlab = GitlabJob::new();
+    let script = GitlabJob::lines(&gitlab.template, "script");
+    let shared = std::fs::read_to_string(repo().join("ci/trusted-policy.sh")).expect("read");
+    assert!(
+        script.get(1) == Some(&shared),
+        "the second `script` entry of ci/gitlab/portcullis.gitlab-ci.yml must be \
+         ci/trusted-policy.sh verbatim (indented six spaces); copy it there"
     );
 }
 

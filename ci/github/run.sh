@@ -3,10 +3,14 @@
 # every report at once: the log in INPUT_FORMAT, SARIF for code scanning (written whenever
 # the gate ran, passed or failed), JSON for scripts, annotations for the diff and Markdown
 # for the job summary. Exits with portcullis's exit code, after writing the outputs.
+# In a pull request the policy and any --baseline are read from the target branch
+# (ci/trusted-policy.sh), unless INPUT_POLICY_FROM_BASE is false; INPUT_POLICY_REF reads
+# them from that ref in every event.
 #
 # Environment: PORTCULLIS (the binary; default `portcullis`), INPUT_TARGETS, INPUT_POLICY,
-# INPUT_FAIL_ON, INPUT_FORMAT, INPUT_SARIF_FILE, INPUT_ANNOTATIONS, INPUT_SUMMARY,
-# INPUT_ARGS, INPUT_INSTALL_ONLY; GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, RUNNER_TEMP.
+# INPUT_POLICY_FROM_BASE, INPUT_POLICY_REF, INPUT_FAIL_ON, INPUT_FORMAT, INPUT_SARIF_FILE,
+# INPUT_ANNOTATIONS, INPUT_SUMMARY, INPUT_ARGS, INPUT_INSTALL_ONLY; GITHUB_EVENT_NAME,
+# GITHUB_BASE_REF, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, RUNNER_TEMP.
 # Targets and extra arguments are split on whitespace (no quoting, no globbing).
 set -euo pipefail
 
@@ -45,12 +49,36 @@ if [ -n "${INPUT_POLICY:-}" ]; then args+=(--policy "$INPUT_POLICY"); fi
 if [ -n "${INPUT_FAIL_ON:-}" ]; then args+=(--fail-on "$INPUT_FAIL_ON"); fi
 args+=(${extra[@]+"${extra[@]}"}) # bash 3.2 (macOS) calls an empty array unset
 
-echo "::group::portcullis ${args[*]}"
-set +e
-"$portcullis" "${args[@]}"
-code=$?
-set -e
-echo "::endgroup::"
+# The policy and baseline of a pull request come from its target branch: the shared script
+# rewrites the positional parameters, set from args.
+trust_request=false
+case "${GITHUB_EVENT_NAME:-}" in
+    pull_request | pull_request_target) trust_request=true ;;
+esac
+trust_request_name="pull request"
+trust_base="${GITHUB_BASE_REF:-}"
+trust_enabled="${INPUT_POLICY_FROM_BASE:-true}"
+trust_ref="${INPUT_POLICY_REF:-}"
+trust_ref_name=policy-ref
+trust_off_name="policy-from-base: false"
+trust_style=github
+trust_work="$work/trusted"
+mkdir -p "$trust_work"
+set -- "${args[@]}"
+# shellcheck source-path=SCRIPTDIR source=../trusted-policy.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../trusted-policy.sh"
+args=("$@")
+
+if [ -n "$trust_error" ]; then
+    code=2 # the trusted policy could not be read: fail closed, never the checkout's
+else
+    echo "::group::portcullis ${args[*]}"
+    set +e
+    "$portcullis" "${args[@]}"
+    code=$?
+    set -e
+    echo "::endgroup::"
+fi
 
 # Workflow commands are read from standard output: this puts the findings on the diff.
 if [ -f "$annotations" ]; then cat "$annotations"; fi
