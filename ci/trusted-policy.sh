@@ -171,6 +171,12 @@ trust_export() {
         tar -xf "$trust_work/tree.tar" -C "$trust_tree"
 }
 
+# $1 as portcullis takes it: on Windows (Git Bash) a path from mktemp is /d/a/…, which
+# MSYS may leave unconverted in the FROM of `--policy-remap FROM=TO` (untested on Windows).
+trust_native() {
+    if command -v cygpath >/dev/null 2>&1; then cygpath -m "$1"; else printf '%s\n' "$1"; fi
+}
+
 trust_short() {
     git rev-parse --short=12 "$trust_commit"
 }
@@ -306,9 +312,11 @@ if [ "$trust_rewrite" = true ]; then
         shift
         case "$trust_state" in
             first)
-                set -- "$@" "$trust_arg" --policy "$trust_use_policy"
-                [ -z "$trust_tree" ] || set -- "$@" --policy-remap "$trust_tree=$trust_top"
-                [ -z "$trust_use_baseline" ] || set -- "$@" --baseline "$trust_use_baseline"
+                set -- "$@" "$trust_arg" --policy "$(trust_native "$trust_use_policy")"
+                [ -z "$trust_tree" ] ||
+                    set -- "$@" --policy-remap "$(trust_native "$trust_tree")=$(trust_native "$trust_top")"
+                [ -z "$trust_use_baseline" ] ||
+                    set -- "$@" --baseline "$(trust_native "$trust_use_baseline")"
                 trust_state=options
                 continue
                 ;;
