@@ -2,8 +2,7 @@
 //! (README, "When the gate cannot decide"), and the inline pragmas the author of a Dockerfile
 //! may and may not use.
 
-use crate::util::{run_in, Project};
-use std::io::{BufRead, BufReader, Write};
+use crate::util::{http_response, http_server, run_in, Project};
 use std::net::TcpListener;
 
 /// A policy that turns on only `rules` (YAML lines under `rules:`).
@@ -143,31 +142,17 @@ fn an_image_that_cannot_be_fetched_fails_closed_under_a_one_rule_policy() {
 /// A registry that lies: its manifest is not the one its `Docker-Content-Digest` names. A
 /// real registry cannot be made to do this.
 fn lying_registry() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(&stream);
-            let mut request = String::new();
-            let _ = reader.read_line(&mut request);
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let body = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
-            let digest = format!("sha256:{}", "0".repeat(64));
-            let reply = if request.starts_with("GET /v2/ ") {
-                "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
-            } else {
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nDocker-Content-Digest: {digest}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-            };
-            let _ = (&stream).write_all(reply.as_bytes());
+    http_server(|request| {
+        if request.starts_with("GET /v2/ ") {
+            return http_response("200 OK", &[], b"");
         }
-    });
-    port
+        let body = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+        let headers = [
+            "Content-Type: application/vnd.oci.image.manifest.v1+json".to_string(),
+            format!("Docker-Content-Digest: sha256:{}", "0".repeat(64)),
+        ];
+        http_response("200 OK", &headers, body)
+    })
 }
 
 #[test]

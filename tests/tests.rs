@@ -6,6 +6,7 @@ mod util;
 mod cli;
 mod corpus;
 mod fail_closed;
+mod hostile;
 mod images;
 mod integrations;
 mod sarif_report;

@@ -130,3 +130,48 @@ pub fn require_tool(name: &str, install: &str) -> PathBuf {
     }
     panic!("`{name}` is required by this test but is not on PATH; install it with: {install} (tests/run.sh does this)");
 }
+
+/// A minimal HTTP/1.1 server on loopback for faults a real registry cannot produce (a lying
+/// digest, a pathological body): `reply` gets the request line and returns the whole
+/// response. A TLS handshake (the HTTPS probe `--insecure-registry` makes first) is hung up
+/// on at once, as a plain-HTTP registry's port would. Runs until the test process ends.
+pub fn http_server(reply: fn(&str) -> Vec<u8>) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut first = [0u8; 1];
+                if stream.peek(&mut first).is_err() || first[0] == 0x16 {
+                    return;
+                }
+                let mut reader = BufReader::new(&stream);
+                let mut request = String::new();
+                let _ = reader.read_line(&mut request);
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let _ = (&stream).write_all(&reply(&request));
+            });
+        }
+    });
+    port
+}
+
+/// An HTTP response with `headers` (each `Name: value`) and `body`.
+pub fn http_response(status: &str, headers: &[String], body: &[u8]) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status}\r\n");
+    for header in headers {
+        out.push_str(header);
+        out.push_str("\r\n");
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}

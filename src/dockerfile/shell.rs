@@ -274,15 +274,13 @@ pub fn command_script(command: &Command, inst: &Instruction) -> Script {
         },
         Command::Shell(text) => {
             let mut script = parse_script(text, line);
-            for heredoc in &inst.heredocs {
-                if heredoc_is_script(text, &heredoc.name, &heredoc.body) {
-                    let offset = script.commands.last().map_or(0, |c| c.pipeline + 1);
-                    let mut body = parse_script(&heredoc.body, heredoc.body_line);
-                    for c in &mut body.commands {
-                        c.pipeline += offset;
-                    }
-                    script.commands.extend(body.commands);
+            for heredoc in script_heredocs(text, &inst.heredocs) {
+                let offset = script.commands.last().map_or(0, |c| c.pipeline + 1);
+                let mut body = parse_script(&heredoc.body, heredoc.body_line);
+                for c in &mut body.commands {
+                    c.pipeline += offset;
                 }
+                script.commands.extend(body.commands);
             }
             // `RUN <<EOF` alone parses as no command besides the heredoc.
             script.commands.retain(|c| !c.words.is_empty());
@@ -291,35 +289,52 @@ pub fn command_script(command: &Command, inst: &Instruction) -> Script {
     }
 }
 
-/// Whether a heredoc's body is run by a shell: the instruction is only heredoc markers (BuildKit
-/// runs the body with the stage's shell, or its shebang), or a shell reads the heredoc.
-pub fn heredoc_is_script(text: &str, name: &str, body: &str) -> bool {
-    if let Some(shebang) = body.lines().next().and_then(|l| l.strip_prefix("#!")) {
-        let interpreter = shebang.split_whitespace().last().unwrap_or("");
-        let interpreter = interpreter.rsplit('/').next().unwrap_or(interpreter);
-        let program = shebang.split_whitespace().next().unwrap_or("");
-        let program = program.rsplit('/').next().unwrap_or(program);
-        return SHELLS.contains(&interpreter) || SHELLS.contains(&program);
-    }
-    let words: Vec<&str> = text.split_whitespace().collect();
+/// The heredocs of an instruction (shell-form text `text`) whose bodies a shell runs: the
+/// instruction is only heredoc markers (BuildKit runs the body with the stage's shell, or its
+/// shebang), or a shell reads the heredoc (`bash <<EOF`, `sh -e <<EOF`: the marker follows a
+/// shell program), or the body's `#!` line names a shell. The text is read once for all the
+/// heredocs, so thousands of them cost no more than the line.
+pub fn script_heredocs<'h>(
+    text: &str,
+    heredocs: &'h [super::Heredoc],
+) -> impl Iterator<Item = &'h super::Heredoc> {
     let is_marker = |w: &str| {
         w.trim_start_matches(|c: char| c.is_ascii_digit())
             .starts_with("<<")
     };
-    if words.iter().all(|w| is_marker(w)) {
-        return true;
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let only_markers = words.iter().all(|w| is_marker(w));
+    // Each marker's name, and whether the word before it (flags skipped) is a shell.
+    let mut read_by_shell: std::collections::HashMap<String, bool> = Default::default();
+    let mut program: Option<&str> = None;
+    for word in &words {
+        if is_marker(word) {
+            if let Ok(Some(marker)) = super::lex::heredoc_word(word) {
+                let shell =
+                    program.is_some_and(|p| SHELLS.contains(&p.rsplit('/').next().unwrap_or(p)));
+                read_by_shell.entry(marker.name).or_insert(shell);
+            }
+        }
+        if !word.starts_with('-') {
+            program = Some(word);
+        }
     }
-    // `bash <<EOF`, `sh -e <<EOF`: the marker follows a shell program.
-    words
+    heredocs
         .iter()
-        .position(|w| is_marker(w) && w.contains(name))
-        .is_some_and(|i| {
-            words[..i]
-                .iter()
-                .rev()
-                .find(|w| !w.starts_with('-'))
-                .is_some_and(|p| SHELLS.contains(&p.rsplit('/').next().unwrap_or(p)))
+        .filter(move |h| match shebang_shell(&h.body) {
+            Some(shell) => shell,
+            None => only_markers || read_by_shell.get(&h.name).copied().unwrap_or(false),
         })
+}
+
+/// Whether a body's `#!` line names a shell; `None` without one.
+fn shebang_shell(body: &str) -> Option<bool> {
+    let shebang = body.lines().next()?.strip_prefix("#!")?;
+    let interpreter = shebang.split_whitespace().last().unwrap_or("");
+    let interpreter = interpreter.rsplit('/').next().unwrap_or(interpreter);
+    let program = shebang.split_whitespace().next().unwrap_or("");
+    let program = program.rsplit('/').next().unwrap_or(program);
+    Some(SHELLS.contains(&interpreter) || SHELLS.contains(&program))
 }
 
 /// The SHELL in effect for instruction `index` (default `/bin/sh -c`): the last SHELL before it

@@ -82,49 +82,58 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
 }
 
 /// The first command of the first pipeline in `run` that needs `pipefail` and lacks it.
+/// Linear in the script (one pass sorts commands into the heredoc bodies they come from), so
+/// an instruction with thousands of heredocs costs no more than its length.
 fn first_unguarded_pipe<'r>(
     run: &'r RunScript<'_>,
     shell_pipefail: bool,
 ) -> Option<&'r SimpleCommand> {
-    let commands = &run.script.commands;
-    let mut segments: Vec<(Vec<&SimpleCommand>, bool)> = Vec::new();
-    // The instruction's own text runs under the SHELL.
-    let main: Vec<&SimpleCommand> = commands
+    let heredocs = &run.run.heredocs;
+    // Bodies follow one another, so their line ranges are sorted.
+    let ranges: Vec<(usize, usize)> = heredocs
         .iter()
-        .filter(|c| heredoc_of(run, c).is_none())
+        .map(|h| (h.body_line, h.body_line + h.body.lines().count()))
         .collect();
-    segments.push((main, shell_pipefail));
-    for heredoc in &run.run.heredocs {
-        let body: Vec<&SimpleCommand> = commands
-            .iter()
-            .filter(|c| heredoc_of(run, c).is_some_and(|h| std::ptr::eq(h, heredoc)))
-            .collect();
-        segments.push((
-            body,
-            heredoc_inherits_pipefail(run, heredoc, shell_pipefail),
-        ));
+    // Segment 0 is the instruction's own text, which runs under the SHELL; segment i + 1 the
+    // body of heredoc i.
+    let mut segments: Vec<Vec<&SimpleCommand>> = vec![Vec::new(); heredocs.len() + 1];
+    for command in &run.script.commands {
+        let after = ranges.partition_point(|(start, _)| *start <= command.line);
+        let owner = after
+            .checked_sub(1)
+            .filter(|&i| command.line < ranges[i].1)
+            .map_or(0, |i| i + 1);
+        segments[owner].push(command);
     }
+    let only_markers = only_heredoc_markers(run);
     segments
         .into_iter()
-        .filter(|(commands, inherited)| !inherited && !starts_with_pipefail(commands))
-        .flat_map(|(commands, _)| commands)
+        .enumerate()
+        .filter(|(index, commands)| {
+            let inherited = match index.checked_sub(1) {
+                None => shell_pipefail,
+                Some(h) => heredoc_inherits_pipefail(&heredocs[h], only_markers, shell_pipefail),
+            };
+            !inherited && !starts_with_pipefail(commands)
+        })
+        .flat_map(|(_, commands)| commands)
         .filter(|c| c.position == 0 && c.pipeline_len > 1)
         .find(|first| {
             pipeline_can_hide_failure(&run.script.pipeline(first.pipeline).collect::<Vec<_>>())
         })
 }
 
-/// The heredoc whose body `command` comes from, if any.
-fn heredoc_of<'r>(run: &'r RunScript<'_>, command: &SimpleCommand) -> Option<&'r Heredoc> {
-    run.run.heredocs.iter().find(|h| {
-        let lines = h.body.lines().count();
-        command.line >= h.body_line && command.line < h.body_line + lines
+/// Whether the RUN's own text is nothing but heredoc markers (`RUN <<EOF`).
+fn only_heredoc_markers(run: &RunScript<'_>) -> bool {
+    run.run.rest.split_whitespace().all(|w| {
+        w.trim_start_matches(|c: char| c.is_ascii_digit())
+            .starts_with("<<")
     })
 }
 
 /// Whether a heredoc body runs with the SHELL's `pipefail`: only a body that is the RUN's
 /// whole command (`RUN <<EOF`) and has no `#!` line. A `#!` line may turn it on itself.
-fn heredoc_inherits_pipefail(run: &RunScript<'_>, heredoc: &Heredoc, shell_pipefail: bool) -> bool {
+fn heredoc_inherits_pipefail(heredoc: &Heredoc, only_markers: bool, shell_pipefail: bool) -> bool {
     if let Some(shebang) = heredoc
         .body
         .lines()
@@ -134,10 +143,6 @@ fn heredoc_inherits_pipefail(run: &RunScript<'_>, heredoc: &Heredoc, shell_pipef
         let words: Vec<String> = shebang.split_whitespace().map(str::to_string).collect();
         return enables_pipefail(words.get(1..).unwrap_or(&[]));
     }
-    let only_markers = run.run.rest.split_whitespace().all(|w| {
-        w.trim_start_matches(|c: char| c.is_ascii_digit())
-            .starts_with("<<")
-    });
     only_markers && shell_pipefail
 }
 

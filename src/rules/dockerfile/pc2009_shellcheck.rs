@@ -1,5 +1,5 @@
 use super::shellcheck::{self, Comment, RunError, Settings};
-use crate::dockerfile::shell::{heredoc_is_script, run_scripts, shell_at};
+use crate::dockerfile::shell::{run_scripts, script_heredocs, shell_at};
 use crate::dockerfile::{Args, Command, DockerfileFacts, Heredoc, Instruction};
 use crate::finding::{Severity, Span};
 use crate::rules::dockerfile::util::{stage_chain, stage_of};
@@ -82,6 +82,9 @@ const PROGRAM: &str = "shellcheck";
 
 const LEVELS: &[&str] = &["error", "warning", "info", "style"];
 
+/// The most scripts of one file handed to ShellCheck.
+const MAX_SCRIPTS: usize = 256;
+
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     check_with(ctx, out, PROGRAM);
 }
@@ -89,7 +92,17 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
 fn check_with(ctx: &DockerfileContext<'_>, out: &mut Diagnostics, program: &str) {
     let facts = ctx.facts;
     let settings = settings(ctx.options, out);
-    let scripts = extract(facts);
+    let mut scripts = extract(facts);
+    // ShellCheck takes milliseconds a script: a file with thousands of heredoc scripts would
+    // hold the gate for a minute. Lint, not policy: the rest is said in a note.
+    if scripts.len() > MAX_SCRIPTS {
+        out.note(format!(
+            "{} has {} RUN scripts; ShellCheck checked the first {MAX_SCRIPTS}",
+            facts.path,
+            scripts.len()
+        ));
+        scripts.truncate(MAX_SCRIPTS);
+    }
     let texts: Vec<String> = scripts.iter().map(|s| s.text.clone()).collect();
     match shellcheck::run(program, &texts, &settings) {
         Ok(comments) => report(&scripts, &comments, out),
@@ -229,12 +242,7 @@ fn extract(facts: &DockerfileFacts) -> Vec<Script> {
             continue;
         };
         let names = declared_names(facts, run.index);
-        let fed_to_shell: Vec<&Heredoc> = run
-            .run
-            .heredocs
-            .iter()
-            .filter(|h| heredoc_is_script(text, &h.name, &h.body))
-            .collect();
+        let fed_to_shell: Vec<&Heredoc> = script_heredocs(text, &run.run.heredocs).collect();
         let only_markers = text.split_whitespace().all(|w| {
             w.trim_start_matches(|c: char| c.is_ascii_digit())
                 .starts_with("<<")

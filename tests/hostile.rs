@@ -1,0 +1,236 @@
+//! Hostile input: each case runs the real binary with a bound on its time and peak memory
+//! (README, "Bounds"), and must end with an exit code of 0–3 and the one it should have.
+//! These are guards against hangs and blow-ups, not speed measurements: the bounds are an
+//! order of magnitude above what the cases take.
+
+use crate::util::{binary, http_response, http_server, Project};
+use std::io::{BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Every case ends within this, on any machine the suite runs on.
+const TIME_BOUND: Duration = Duration::from_secs(10);
+/// The peak resident memory of one run of any case.
+const MEMORY_BOUND_KIB: i64 = 200 * 1024;
+
+struct Bounded {
+    code: i32,
+    peak_kib: i64,
+    stderr: String,
+}
+
+/// Runs `portcullis ARGS` in `dir`, killed past [`TIME_BOUND`]; its own peak RSS is read with
+/// `wait4`, which reports on exactly this child.
+// The child is reaped by `wait4` (which also gives its rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
+fn run_bounded(dir: &std::path::Path, args: &[&str]) -> Bounded {
+    let mut child = Command::new(binary())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn portcullis");
+    let pid = child.id() as libc::pid_t;
+    let stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text);
+        text
+    });
+    let start = Instant::now();
+    let (status, usage) = loop {
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: pid is our child, not yet reaped; the pointers are valid for the call.
+        let done = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if done == pid {
+            break (status, usage);
+        }
+        assert!(done == 0, "wait4 failed");
+        if start.elapsed() > TIME_BOUND {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} took more than {TIME_BOUND:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        panic!("{args:?} died by signal {}", libc::WTERMSIG(status))
+    };
+    let stderr = reader.join().expect("stderr reader");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{args:?}: {stderr}"
+    );
+    Bounded {
+        code,
+        peak_kib: usage.ru_maxrss,
+        stderr,
+    }
+}
+
+fn check_file(name: &str, content: &[u8], expected: i32) -> Bounded {
+    let p = Project::new();
+    std::fs::write(p.path().join(name), content).expect("write");
+    let run = run_bounded(p.path(), &["check", name]);
+    assert_eq!(run.code, expected, "{name}: {}", run.stderr);
+    assert!(
+        run.peak_kib < MEMORY_BOUND_KIB,
+        "{name}: peak {} KiB over {MEMORY_BOUND_KIB} KiB",
+        run.peak_kib
+    );
+    run
+}
+
+#[test]
+fn a_200_mb_dockerfile_is_refused_without_reading_it() {
+    let p = Project::new();
+    let path = p.path().join("Dockerfile");
+    let mut file = std::fs::File::create(&path).expect("create");
+    file.write_all(b"FROM alpine:3.20\nUSER app\n")
+        .expect("write");
+    // Sparse: the test writes nothing more, the gate would read 200 MB.
+    file.set_len(200 * 1024 * 1024).expect("grow");
+    drop(file);
+    let run = run_bounded(p.path(), &["check", "Dockerfile"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("larger than the 1024 KiB"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.peak_kib < MEMORY_BOUND_KIB, "peak {} KiB", run.peak_kib);
+}
+
+#[test]
+fn continuation_lines_by_the_hundred_thousand() {
+    // 1.4 MB: over the size portcullis reads, refused.
+    let long = format!(
+        "FROM alpine:3.20\nRUN echo a \\\n{}  && true\nUSER app\n",
+        "  && echo b \\\n".repeat(100_000)
+    );
+    let run = check_file("Dockerfile", long.as_bytes(), 3);
+    assert!(run.stderr.contains("larger than"), "{}", run.stderr);
+    // Just under the size: parsed, every rule run, within the bounds.
+    let under = format!(
+        "FROM alpine:3.20\nRUN echo a \\\n{}  && true\nUSER app\n",
+        "  && echo b \\\n".repeat(70_000)
+    );
+    assert!(under.len() < 1024 * 1024);
+    check_file("Dockerfile", under.as_bytes(), 0);
+}
+
+#[test]
+fn five_thousand_heredocs_on_one_instruction() {
+    let mut text = String::from("FROM alpine:3.20\nRUN ");
+    text.push_str(
+        &(0..5000)
+            .map(|i| format!("<<E{i}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    text.push('\n');
+    for i in 0..5000 {
+        text.push_str(&format!("echo {i} | tee -a /log\nE{i}\n"));
+    }
+    text.push_str("USER app\n");
+    // Each body pipes without pipefail (DL4006, medium): reported, within the bounds.
+    check_file("Dockerfile", text.as_bytes(), 0);
+}
+
+#[test]
+fn a_10_mib_line_is_refused() {
+    let line = format!(
+        "FROM alpine:3.20\nRUN echo {}\nUSER app\n",
+        "x".repeat(10 << 20)
+    );
+    check_file("Dockerfile", line.as_bytes(), 3);
+    // Under the file size, over the line BuildKit reads: refused as BuildKit refuses it.
+    let line = format!(
+        "FROM alpine:3.20\nRUN echo {}\nUSER app\n",
+        "x".repeat(900 << 10)
+    );
+    let run = check_file("Dockerfile", line.as_bytes(), 3);
+    assert!(run.stderr.contains("65535"), "{}", run.stderr);
+}
+
+#[test]
+fn bytes_that_are_not_utf8_text() {
+    // Invalid UTF-8 where BuildKit would see an unknown instruction.
+    check_file(
+        "Dockerfile",
+        b"FROM alpine:3.20\n\xff\xfeRUN x\nUSER app\n",
+        3,
+    );
+    // Invalid UTF-8 inside an argument is just a byte of it.
+    check_file(
+        "Dockerfile",
+        b"FROM alpine:3.20\nRUN echo \xff\xfe\nUSER app\n",
+        0,
+    );
+    // UTF-16 with a BOM: BuildKit reads bytes, so this is no Dockerfile it can build.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "FROM alpine:3.20\nUSER app\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    check_file("Dockerfile", &utf16, 3);
+    check_file("Dockerfile", b"FROM alpine:3.20\nUSER app\n\0\0\0\n", 3);
+}
+
+#[test]
+fn hostile_policies_are_refused() {
+    let bomb = "version: 1\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c]\n";
+    for (name, policy) in [
+        ("bomb.yaml", bomb.to_string()),
+        ("self.yaml", "version: 1\nextends: self.yaml\n".to_string()),
+        ("a.yaml", "version: 1\nextends: b.yaml\n".to_string()),
+    ] {
+        let p = Project::new()
+            .file("Dockerfile", "FROM alpine:3.20\nUSER app\n")
+            .file("b.yaml", "version: 1\nextends: a.yaml\n")
+            .file(name, &policy);
+        let run = run_bounded(p.path(), &["check", "--policy", name]);
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(name), "{name}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn a_symlink_loop_in_a_target_directory() {
+    let p = Project::new().file("svc/Dockerfile", "FROM alpine:3.20\nUSER app\n");
+    std::os::unix::fs::symlink("..", p.path().join("svc/loop")).expect("symlink");
+    std::os::unix::fs::symlink("loop2", p.path().join("svc/loop1")).expect("symlink");
+    std::os::unix::fs::symlink("loop1", p.path().join("svc/loop2")).expect("symlink");
+    let run = run_bounded(p.path(), &["check", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn a_manifest_nested_ten_thousand_levels_deep() {
+    let port = http_server(|request| {
+        if request.starts_with("GET /v2/ ") {
+            return http_response("200 OK", &[], b"");
+        }
+        let mut body = b"{\"schemaVersion\":2,\"annotations\":".to_vec();
+        body.extend(std::iter::repeat_n(b'[', 10_000));
+        body.extend(std::iter::repeat_n(b']', 10_000));
+        body.push(b'}');
+        let media = "Content-Type: application/vnd.oci.image.manifest.v1+json".to_string();
+        http_response("200 OK", &[media], &body)
+    });
+    let p = Project::new();
+    let host = format!("127.0.0.1:{port}");
+    let target = format!("docker://{host}/app:1");
+    let run = run_bounded(p.path(), &["check", "--insecure-registry", &host, &target]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.peak_kib < MEMORY_BOUND_KIB, "peak {} KiB", run.peak_kib);
+}
