@@ -2,6 +2,13 @@
 //!
 //! Data flows one way: targets → sources → facts → rules → findings → reports.
 
+// Input never decides whether portcullis panics: outside tests, no unwrap, expect or panic.
+// (A panic that remains is turned into exit code 2 by the binary's panic hook.)
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod baseline;
 pub mod cli;
 pub mod dockerfile;

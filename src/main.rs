@@ -1,6 +1,11 @@
 //! The portcullis binary: parse arguments, run, map the outcome to an exit code.
 //! This is the only place that exits or prints errors.
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 use clap::Parser;
 use portcullis::baseline::Baseline;
 use portcullis::cli::{CheckArgs, Cli, Command, MergeArgs, PolicyCommand};
@@ -39,6 +44,7 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
+    install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -54,6 +60,30 @@ fn main() -> ExitCode {
             eprintln!("portcullis: {}", failure.message);
             ExitCode::from(failure.code)
         }
+    }
+}
+
+/// A panic is a bug: it ends the run with exit code 2 and a short request for a report,
+/// never a stack trace or the panic's message, which may hold input (a secret in a Dockerfile,
+/// a registry's answer). Only where the code panicked is said, to find the bug by.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "portcullis: internal error{place}; this is a bug, please report it with the \
+             command you ran at https://github.com/portcullis-dev/portcullis/issues \
+             (portcullis {})",
+            env!("CARGO_PKG_VERSION")
+        );
+        std::process::exit(i32::from(USAGE_ERROR));
+    }));
+    // The hook's own test: there is no other way to make portcullis panic.
+    #[allow(clippy::panic)]
+    if std::env::var_os("PORTCULLIS_TEST_PANIC").is_some() {
+        panic!("deliberate panic with a secret: hunter2");
     }
 }
 

@@ -234,3 +234,21 @@ fn a_manifest_nested_ten_thousand_levels_deep() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.peak_kib < MEMORY_BOUND_KIB, "peak {} KiB", run.peak_kib);
 }
+
+/// Whatever panics is a bug, reported as one: exit 2, where it happened, and nothing of the
+/// panic's message (which may hold input).
+#[test]
+fn a_panic_is_exit_2_with_a_short_message_and_no_data() {
+    let output = Command::new(binary())
+        .args(["rules"])
+        .env("PORTCULLIS_TEST_PANIC", "1")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("internal error"), "{stderr}");
+    assert!(stderr.contains("please report it"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(!stderr.contains("stack backtrace"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

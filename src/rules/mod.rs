@@ -258,6 +258,13 @@ macro_rules! declare_rule {
     };
 }
 
+/// A regular expression written in this source (never one from input): the one place a bad
+/// pattern may panic, as it is a bug the tests catch (each rule's tests run its patterns).
+#[allow(clippy::panic)]
+pub fn constant_regex(pattern: &str) -> regex::Regex {
+    regex::Regex::new(pattern).unwrap_or_else(|e| panic!("bad constant pattern {pattern}: {e}"))
+}
+
 /// Every rule, in a fixed order (by code).
 pub fn all() -> &'static [&'static Rule] {
     static ALL: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock::new(|| {

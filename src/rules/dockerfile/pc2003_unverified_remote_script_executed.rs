@@ -286,16 +286,14 @@ fn inline_program_flag(interpreter: &str, arg: &str) -> bool {
 
 /// `$(curl …)` or a backquoted download in a word.
 static DOWNLOAD_SUBSTITUTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\$\(|`)\s*(sudo\s+(-\S+\s+)*)?(\S*/)?(curl|wget)\s")
-        .unwrap_or_else(|e| panic!("{e}"))
+    crate::rules::constant_regex(r"(\$\(|`)\s*(sudo\s+(-\S+\s+)*)?(\S*/)?(curl|wget)\s")
 });
 
 /// `bash <(curl …)`, `source <(wget -qO- …)`.
 static PROCESS_SUBSTITUTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::rules::constant_regex(
         r"(^|[\s;&|(])(sudo\s+(-\S+\s+)*)?(\S*/)?(bash|sh|zsh|ksh|dash|ash|source|\.|python[0-9.]*|perl|ruby|node)\s+(-\S+\s+)*<\(\s*(sudo\s+)?(\S*/)?(curl|wget)\b",
     )
-    .unwrap_or_else(|e| panic!("{e}"))
 });
 
 /// Whether `text` holds the literals every match of [`PROCESS_SUBSTITUTION`] (`opener` is

@@ -248,8 +248,7 @@ pub(super) fn is_secret_name(name: &str) -> bool {
 
 /// `scheme://user:password@` with a literal password.
 static URL_WITH_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*)://([^/\s:@]+):([^/\s@]+)@")
-        .unwrap_or_else(|e| panic!("{e}"))
+    crate::rules::constant_regex(r"(?i)\b([a-z][a-z0-9+.-]*)://([^/\s:@]+):([^/\s@]+)@")
 });
 
 /// The redacted form (`postgres://…:<redacted>@…`) of the first URL in `text` with a literal

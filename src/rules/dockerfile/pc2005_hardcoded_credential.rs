@@ -124,7 +124,7 @@ impl Format {
     fn regex(&self) -> &Regex {
         self.regex.get_or_init(|| {
             // The patterns are constants, exercised by the tests below.
-            Regex::new(self.pattern).unwrap_or_else(|e| panic!("bad pattern {}: {e}", self.pattern))
+            crate::rules::constant_regex(self.pattern)
         })
     }
 }

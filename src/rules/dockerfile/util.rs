@@ -454,8 +454,7 @@ impl ConfigPattern {
         self.regex
             .get_or_init(|| {
                 // The patterns are constants, tested below.
-                Regex::new(self.source)
-                    .unwrap_or_else(|e| panic!("bad pattern {}: {e}", self.source))
+                crate::rules::constant_regex(self.source)
             })
             .find(text)
     }

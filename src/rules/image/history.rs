@@ -73,13 +73,12 @@ pub struct HistoryFinding<'a> {
 
 /// BuildKit's build-argument prefix of a `RUN`: `|2 A=1 B=2 `.
 static ARGS_PREFIX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\|(\d+)\s+").unwrap_or_else(|e| panic!("{e}")));
+    LazyLock::new(|| crate::rules::constant_regex(r"^\|(\d+)\s+"));
 /// A shell invocation: `/bin/sh -c `, `/bin/bash -o pipefail -c `, `sh -ec `.
 static SHELL_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::rules::constant_regex(
         r"^(?:/usr)?(?:/bin/)?(?:ba|da|a|z)?sh(?:\s+-o\s+\S+|\s+-[a-zA-Z]+)*?\s+-[a-zA-Z]*c\s+",
     )
-    .unwrap_or_else(|e| panic!("{e}"))
 });
 const HEREDOC: &str = "PORTCULLIS_HISTORY_EOF";
 
