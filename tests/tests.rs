@@ -9,4 +9,5 @@ mod fail_closed;
 mod hostile;
 mod images;
 mod integrations;
+mod properties;
 mod sarif_report;

@@ -113,8 +113,8 @@ pub(crate) fn load_preset(name: &str, rules: &[&'static Rule]) -> Result<Policy,
     }
 }
 
-/// Loads policy text as if it were the file `display` in `dir` (which need not exist).
-#[cfg(test)]
+/// Loads policy text as if it were the file `display` in `dir` (which need not exist): the
+/// tests' and the fuzzer's way in.
 pub(crate) fn load_text(
     text: &str,
     display: &str,

@@ -177,6 +177,11 @@ impl fmt::Display for Origin {
     }
 }
 
+/// The policy loader on a text, as if it were the file `fuzz.yaml` in `dir` (for the fuzzer).
+pub(crate) fn load_text_for_fuzzing(text: &str, dir: &Path) -> Result<Policy, PolicyErrors> {
+    load::load_text(text, "fuzz.yaml", dir, crate::rules::all())
+}
+
 impl Policy {
     /// Loads the policy file at `path` and everything it extends.
     pub fn load(path: &Path) -> Result<Policy, PolicyErrors> {
