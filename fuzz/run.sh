@@ -20,6 +20,9 @@ command -v cargo-afl >/dev/null 2>&1 || cargo install cargo-afl --locked
 # The first use builds AFL++ itself.
 cargo afl config --build >/dev/null 2>&1 || true
 cargo afl build --release
+# afl-fuzz itself, as cargo-afl installed it (`cargo afl fuzz` would add a CMPLOG instance).
+afl_fuzz=$(find "${XDG_DATA_HOME:-$HOME/.local/share}/afl.rs" -name afl-fuzz -type f 2>/dev/null | sort | tail -1)
+[ -x "$afl_fuzz" ] || { echo "afl-fuzz not found; run: cargo afl config --build" >&2; exit 2; }
 
 found=0
 for target in "${targets[@]}"; do
@@ -30,14 +33,14 @@ for target in "${targets[@]}"; do
     corpus="${PORTCULLIS_CORPUS:-../../shared/corpus}"
     if [ "$target" = dockerfile ] && [ -d "$corpus" ]; then
         # A sample of real files, small ones (AFL++ wants seeds under 1 MB, better 10 KB).
-        find "$corpus" -type f -size -4k ! -name '*.tsv' | head -200 | while read -r f; do
+        mapfile -t real < <(find "$corpus" -type f -size -4k ! -name '*.tsv' | sort)
+        for f in "${real[@]:0:200}"; do
             ln -s "$(realpath "$f")" "$seeds/corpus-$(basename "$f")"
         done
     fi
     echo "==> $target: ${seconds}s"
     AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-        AFL_SKIP_BIN_CHECK=1 \
-        cargo afl fuzz -V "$seconds" -i "$seeds" -o "out/$target" "target/release/$target" \
+        "$afl_fuzz" -V "$seconds" -i "$seeds" -o "out/$target" "target/release/$target" \
         >"out/$target.log" 2>&1 || { echo "afl-fuzz failed for $target; see fuzz/out/$target.log"; found=1; continue; }
     crashes=$(find "out/$target/default/crashes" -type f ! -name README.txt 2>/dev/null | wc -l)
     hangs=$(find "out/$target/default/hangs" -type f 2>/dev/null | wc -l)

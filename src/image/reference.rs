@@ -165,6 +165,7 @@ impl ImageReference {
         default_port_host
             .and_then(|host| ImageReference::parse(&format!("{host}/{}", self.repository)).ok())
             .map_or_else(|| self.name(), |reference| reference.name())
+            .to_ascii_lowercase()
     }
 
     /// Whether the reference names its content by digest (content-addressed, immutable).
@@ -296,6 +297,12 @@ fn normalise_registry(registry: &str) -> Result<String, ReferenceError> {
     let lowered = registry.to_ascii_lowercase();
     if DEFAULT_REGISTRY_ALIASES.contains(&lowered.as_str()) {
         return Ok(DEFAULT_REGISTRY.to_string());
+    }
+    // A host without `.` or `:` is a registry only because it has upper case (Docker's rule):
+    // lower-cased, it would read as a Docker Hub namespace, so it is kept as written (policy
+    // names lower-case it: host names are case-insensitive).
+    if !lowered.contains(['.', ':']) && lowered != "localhost" {
+        return Ok(registry.to_string());
     }
     Ok(lowered)
 }
@@ -435,6 +442,21 @@ fn is_lower_hex(b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// Found by fuzzing (fuzz/run.sh reference): `uuR/ab` names the registry `uuR` (upper
+    /// case makes a dotless first component a host, as in Docker), but its normal form was
+    /// written `uur/ab`, which reads back as the Docker Hub image `docker.io/uur/ab`.
+    #[test]
+    fn a_dotless_upper_case_host_keeps_its_meaning() {
+        let reference = ImageReference::parse("uuR/ab").unwrap();
+        let again = ImageReference::parse(&reference.to_string()).unwrap();
+        assert_eq!(again.to_string(), reference.to_string());
+        assert_eq!(reference.policy_name(), "uur/ab");
+        assert_eq!(again.policy_name(), "uur/ab");
+        // Matched lower case, so a deny list cannot be dodged by capitals.
+        assert_eq!(ImageReference::parse("EVILHOST/x").unwrap().policy_name(), "evilhost/x");
+    }
+
+
     #[test]
     fn userinfo_is_redacted_digests_are_not() {
         assert_eq!(
@@ -609,8 +631,9 @@ mod tests {
     #[test]
     fn uppercase_first_component_is_a_registry_like_docker() {
         let reference = parse("Foo/bar");
-        assert_eq!(reference.registry, "foo");
-        assert_eq!(reference.name(), "foo/bar");
+        // Kept as written (see `a_dotless_upper_case_host_keeps_its_meaning`), matched lower.
+        assert_eq!(reference.registry, "Foo");
+        assert_eq!(reference.policy_name(), "foo/bar");
     }
 
     #[test]
