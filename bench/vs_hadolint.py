@@ -88,6 +88,8 @@ def dl_code(finding):
     if rule.startswith("DL"):
         return rule
     if rule == "PC1002":  # no-latest-tag covers DL3006 (no tag) and DL3007 (latest)
+        if message.startswith("cannot tell"):  # an unresolved reference: no DL code says that
+            return None
         return "DL3006" if "no tag" in message else "DL3007"
     if rule == "PC1004" and message.startswith("the final stage runs as root"):  # DL3002
         return "DL3002"

@@ -224,7 +224,10 @@ pub fn check(
     let fetched: Vec<Result<ImageFacts, ImageError>> = if wanted.is_empty() {
         Vec::new()
     } else {
-        crate::image::gather_blocking(&wanted, &options.fetch)
+        let mut fetch = options.fetch.clone();
+        // Signatures are looked for only when a rule judges them: a run without costs nothing.
+        fetch.signatures = policy.rule(rules::trust::TRUST_REQUIRED).is_some();
+        crate::image::gather_blocking(&wanted, &fetch)
     };
     let fetched: Vec<(ImageTarget, Result<ImageFacts, ImageError>)> =
         wanted.into_iter().zip(fetched).collect();

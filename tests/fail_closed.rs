@@ -228,3 +228,25 @@ fn an_honoured_pragma_is_shown_as_suppressed() {
     let text = run_in(p.path(), &["check"]).stdout;
     assert!(text.contains("1 suppressed by inline pragmas"), "{text}");
 }
+
+/// A credential written into a reference is never echoed, in any message.
+#[test]
+fn userinfo_in_a_reference_is_never_echoed() {
+    let p = Project::new().file(
+        "Dockerfile",
+        "FROM user:s3cret@registry.example.com/app:1\n",
+    );
+    let run = p.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        !run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"),
+        "{run:?}"
+    );
+    let run = p.run(&["check", "docker://user:s3cret@registry.example.com/app:1"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        !run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("***@registry.example.com"), "{run:?}");
+}

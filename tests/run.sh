@@ -42,6 +42,8 @@ fi
 for pkg in check-jsonschema pre-commit; do
     command -v "$pkg" >/dev/null 2>&1 || { say "installing $pkg (pip)"; python3 -m pip install -q "$pkg"; }
 done
+# The independent test signer of the trust tests (tests/trust/signer.py).
+python3 -c 'import cryptography' 2>/dev/null || { say "installing cryptography (pip)"; python3 -m pip install -q cryptography; }
 
 # The SARIF multitool (validator, GitHub ingestion rules) and the SARIF schema it ships.
 if [ ! -d "$PORTCULLIS_TOOLS/npm/node_modules/@microsoft/sarif-multitool-linux" ]; then

@@ -318,12 +318,66 @@ fn judge_image<'a>(
                 ));
             }
         }
+        if let Check::Trust(check) = rule.check {
+            judge_trust(check, enabled, target, facts, &mut judged);
+        }
         for (platform, history) in facts.platforms.iter().zip(&histories) {
             judge_platform(enabled, facts, platform, now, &mut judged, "");
             judge_history(enabled, platform, history, &mut judged);
         }
     }
     judged
+}
+
+/// Verifies the image's signatures under the `verify` entry that matches it (pure code over
+/// the bytes the source found), then runs the trust rule over the verdicts.
+fn judge_trust<'a>(
+    check: crate::rules::TrustCheck,
+    enabled: &EnabledRule,
+    target: &ImageTarget,
+    facts: &'a ImageFacts,
+    judged: &mut Judgement<'a>,
+) {
+    let name = match target {
+        ImageTarget::Registry { reference, .. } => Some(reference.policy_name()),
+        _ => None,
+    };
+    let entry = name
+        .as_deref()
+        .zip(enabled.options.verify("verify"))
+        .and_then(|(name, verify)| verify.entry_for(name));
+    let verdicts: Vec<crate::trust::Verdict> = match (entry, &facts.signatures) {
+        (Some(entry), crate::image::Signatures::Found(found)) => {
+            let requirements = entry.cosign.requirements();
+            found
+                .iter()
+                .map(|f| crate::trust::verify(f, &facts.digest, &requirements))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let mut out = Diagnostics::default();
+    check(
+        &crate::rules::TrustContext {
+            image: facts,
+            name: name.as_deref(),
+            options: &enabled.options,
+            verdicts: &verdicts,
+        },
+        &mut out,
+    );
+    judged.notes_of(enabled.rule, &out);
+    for d in out.0 {
+        judged.findings.push((
+            enabled.rule,
+            enabled.severity,
+            Judged {
+                stable_message: d.message.replace(&facts.digest, "<digest>"),
+                message: d.message,
+                line_text: "",
+            },
+        ));
+    }
 }
 
 /// Runs `enabled`'s image check (if any) over one platform. `prefix` goes before messages.
@@ -470,7 +524,7 @@ impl BaseCheck<'_> {
                 }
             }
         }
-        let base_name = image.reference.as_ref().map(ImageReference::name);
+        let base_name = image.reference.as_ref().map(ImageReference::policy_name);
         let mut verdict = BaseVerdict {
             notes: judged.notes,
             ..BaseVerdict::default()
@@ -594,6 +648,7 @@ mod tests {
             reference: None,
             digest: "sha256:top".into(),
             media_type: None,
+            signatures: Default::default(),
             platforms: vec![
                 platform_with_history("amd64", &history),
                 platform_with_history("arm64", &history[..2]),
@@ -652,6 +707,7 @@ mod tests {
                 digest: "sha256:top".into(),
                 media_type: None,
                 platforms,
+                signatures: Default::default(),
             }),
         };
         let env = base(vec![

@@ -113,6 +113,7 @@ fn fetch_oci(
         digest: descriptor.digest.to_string(),
         media_type: Some(resolved.media_type),
         platforms: resolved.platforms,
+        signatures: Default::default(),
     })
 }
 
@@ -239,6 +240,7 @@ fn fetch_legacy(
         reference: None,
         digest: config_digest.to_string(),
         media_type: None,
+        signatures: Default::default(),
         platforms: vec![PlatformImage {
             platform,
             manifest_digest: None,

@@ -26,6 +26,21 @@ pub struct ImageFacts {
     pub media_type: Option<String>,
     /// One entry per platform image, in the index's order (one for a single-platform image).
     pub platforms: Vec<PlatformImage>,
+    /// The signatures found for [`ImageFacts::digest`], when asked for (`trust-required`).
+    #[serde(skip)]
+    pub signatures: Signatures,
+}
+
+/// What the source found of an image's signatures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Signatures {
+    /// Not looked for: no enabled rule needs them.
+    #[default]
+    NotRequested,
+    /// This kind of source cannot say (the reason, for the finding).
+    Unsupported(String),
+    /// Every signature found (none is a fact too), bytes checked against their digests.
+    Found(Vec<crate::trust::Found>),
 }
 
 impl ImageFacts {

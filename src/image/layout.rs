@@ -56,6 +56,7 @@ pub(crate) fn fetch(
         digest: descriptor.digest.to_string(),
         media_type: Some(resolved.media_type),
         platforms: resolved.platforms,
+        signatures: Default::default(),
     })
 }
 

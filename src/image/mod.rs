@@ -21,7 +21,7 @@ pub mod source;
 pub use auth::{AuthConfig, Credential, Secret};
 pub use error::{ErrorKind, ImageError};
 pub use facts::{
-    Healthcheck, HistoryEntry, ImageConfig, ImageFacts, Layer, Platform, PlatformImage,
+    Healthcheck, HistoryEntry, ImageConfig, ImageFacts, Layer, Platform, PlatformImage, Signatures,
 };
 pub use reference::{redact_userinfo, ImageReference, ReferenceError};
 pub use resolve::Limits;

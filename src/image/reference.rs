@@ -292,7 +292,7 @@ fn split_registry(input: &str) -> (&str, &str) {
 
 fn normalise_registry(registry: &str) -> Result<String, ReferenceError> {
     if !is_valid_registry(registry) {
-        return Err(ReferenceError::InvalidRegistry(registry.to_string()));
+        return Err(ReferenceError::InvalidRegistry(redact_userinfo(registry)));
     }
     let lowered = registry.to_ascii_lowercase();
     if DEFAULT_REGISTRY_ALIASES.contains(&lowered.as_str()) {
@@ -453,9 +453,11 @@ mod tests {
         assert_eq!(reference.policy_name(), "uur/ab");
         assert_eq!(again.policy_name(), "uur/ab");
         // Matched lower case, so a deny list cannot be dodged by capitals.
-        assert_eq!(ImageReference::parse("EVILHOST/x").unwrap().policy_name(), "evilhost/x");
+        assert_eq!(
+            ImageReference::parse("EVILHOST/x").unwrap().policy_name(),
+            "evilhost/x"
+        );
     }
-
 
     #[test]
     fn userinfo_is_redacted_digests_are_not() {

@@ -33,8 +33,8 @@ use tokio::sync::{OnceCell, Semaphore};
 use super::auth::{AuthConfig, Credential, Found};
 use super::digest::{shorten, Digest};
 use super::error::{ErrorKind, ImageError};
-use super::facts::{ImageFacts, Platform};
-use super::manifest::{Descriptor, MANIFEST_ACCEPT};
+use super::facts::{ImageFacts, Platform, Signatures};
+use super::manifest::{parse_manifest, Descriptor, Manifest, MANIFEST_ACCEPT};
 use super::reference::{ImageReference, DEFAULT_REGISTRY, IMPLIED_TAG};
 use super::resolve::{
     verify, verify_digest, ContentKind, ContentStore, Limits, Resolver, TopLevel,
@@ -73,6 +73,7 @@ pub(crate) struct RegistryClient {
     tops: Cells<String, Top>,
     contents: Cells<String, Vec<u8>>,
     scrubber: Scrubber,
+    signatures: bool,
 }
 
 impl RegistryClient {
@@ -107,6 +108,7 @@ impl RegistryClient {
             tops: Cells::default(),
             contents: Cells::default(),
             scrubber: Scrubber::default(),
+            signatures: options.signatures,
         })
     }
 
@@ -133,6 +135,7 @@ impl RegistryClient {
             .await?
             .clone();
         let digest = top.digest.to_string();
+        let signed = top.digest.clone();
         let resolver = Resolver {
             store: &repo,
             target,
@@ -147,12 +150,18 @@ impl RegistryClient {
                 content_type: top.content_type,
             })
             .await?;
+        let signatures = if self.signatures {
+            Signatures::Found(repo.signatures(&signed, limits).await?)
+        } else {
+            Signatures::NotRequested
+        };
         Ok(ImageFacts {
             target: target.to_string(),
             reference: Some(reference.clone()),
             digest,
             media_type: Some(resolved.media_type),
             platforms: resolved.platforms,
+            signatures,
         })
     }
 
@@ -819,6 +828,186 @@ impl ContentStore for Repository<'_> {
             .await
             .cloned()
     }
+}
+
+/// The layer media type of cosign's simple-signing payloads (the `.sig` tag's layers).
+const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+/// The artifact type (and layer media type) of a Sigstore bundle referrer.
+const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// At most this many signatures of one image are read.
+const MAX_SIGNATURES: usize = 64;
+
+impl Repository<'_> {
+    /// Every signature of the image `digest` names, where cosign writes them: the layers of the
+    /// `sha256-<hex>.sig` tag (cosign v2, and v3 with the old format), and Sigstore bundles
+    /// among its OCI referrers (`/v2/<repo>/referrers/<digest>`, or the `sha256-<hex>` tag
+    /// index where the registry has no referrers API). Every manifest and blob is checked
+    /// against its digest and size-capped; a referrer whose `subject` is another image is
+    /// skipped. None found is an empty list; a registry that fails is an error (exit 3).
+    async fn signatures(
+        &self,
+        digest: &Digest,
+        limits: Limits,
+    ) -> Result<Vec<crate::trust::Found>, ImageError> {
+        let mut found = Vec::new();
+        let tag = digest.to_string().replace(':', "-");
+        if let Some(manifest) = self
+            .optional_manifest(&format!("{tag}.sig"), limits)
+            .await?
+        {
+            for layer in manifest
+                .layers
+                .iter()
+                .filter(|l| l.media_type == SIMPLE_SIGNING)
+            {
+                let payload = self
+                    .read(ContentKind::Config, layer, limits.config_bytes)
+                    .await?;
+                found.push(crate::trust::Found::Legacy {
+                    payload,
+                    annotations: layer.annotations.clone(),
+                });
+            }
+        }
+        let referrers = match self.referrers_index(digest, limits).await? {
+            Some(index) => index,
+            None => self.optional_index(&tag, limits).await?.unwrap_or_default(),
+        };
+        for entry in referrers
+            .iter()
+            .filter(|d| d.artifact_type.as_deref() == Some(SIGSTORE_BUNDLE))
+        {
+            let bytes = self
+                .read(ContentKind::Manifest, entry, limits.manifest_bytes)
+                .await?;
+            if !subject_is(&bytes, digest) {
+                continue;
+            }
+            let what = format!("referrer {} of {}", entry.digest, self.name);
+            let Manifest::Image(artifact) =
+                parse_manifest(&bytes, Some(&entry.media_type), None, &what)?
+            else {
+                continue;
+            };
+            for layer in artifact
+                .layers
+                .iter()
+                .filter(|l| l.media_type == SIGSTORE_BUNDLE)
+            {
+                let bundle = self
+                    .read(ContentKind::Config, layer, limits.config_bytes)
+                    .await?;
+                found.push(crate::trust::Found::Bundle { bundle });
+            }
+        }
+        found.truncate(MAX_SIGNATURES);
+        Ok(found)
+    }
+
+    /// The manifest a tag names, verified against the digest the registry gives; `None` when
+    /// the tag does not exist.
+    async fn optional_manifest(
+        &self,
+        tag: &str,
+        limits: Limits,
+    ) -> Result<Option<super::manifest::ImageManifest>, ImageError> {
+        let what = format!("signature manifest {tag} of {}", self.name);
+        match self.tagged(tag, limits, &what).await? {
+            Some(bytes) => match parse_manifest(&bytes, None, None, &what)? {
+                Manifest::Image(image) => Ok(Some(*image)),
+                Manifest::Index(_) => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// The index a tag names (the referrers tag schema); `None` when the tag does not exist.
+    async fn optional_index(
+        &self,
+        tag: &str,
+        limits: Limits,
+    ) -> Result<Option<Vec<Descriptor>>, ImageError> {
+        let what = format!("referrers index {tag} of {}", self.name);
+        match self.tagged(tag, limits, &what).await? {
+            Some(bytes) => match parse_manifest(&bytes, None, None, &what)? {
+                Manifest::Index(index) => Ok(Some(index.manifests)),
+                Manifest::Image(_) => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// `GET /v2/<name>/referrers/<digest>`; `None` where the registry lacks the API (404).
+    async fn referrers_index(
+        &self,
+        digest: &Digest,
+        limits: Limits,
+    ) -> Result<Option<Vec<Descriptor>>, ImageError> {
+        let what = format!("referrers of {digest} in {}", self.name);
+        let accept = "application/vnd.oci.image.index.v1+json";
+        match self
+            .get(
+                "referrers",
+                &digest.to_string(),
+                accept,
+                limits.manifest_bytes,
+                &what,
+            )
+            .await
+        {
+            Ok(reply) => match parse_manifest(&reply.body, Some(accept), None, &what)? {
+                Manifest::Index(index) => Ok(Some(index.manifests)),
+                Manifest::Image(_) => Ok(None),
+            },
+            Err(ImageError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The bytes a tag names, checked against `Docker-Content-Digest` when sent; `None` for
+    /// a tag that does not exist.
+    async fn tagged(
+        &self,
+        tag: &str,
+        limits: Limits,
+        what: &str,
+    ) -> Result<Option<Vec<u8>>, ImageError> {
+        let reply = match self
+            .get(
+                "manifests",
+                tag,
+                MANIFEST_ACCEPT,
+                limits.manifest_bytes,
+                what,
+            )
+            .await
+        {
+            Ok(reply) => reply,
+            Err(ImageError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if let Some(header) = reply
+            .headers
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| Digest::parse(v.trim()).ok())
+        {
+            verify_digest(what, &header, &reply.body)?;
+        }
+        Ok(Some(reply.body))
+    }
+}
+
+/// Whether an artifact manifest's `subject` is the image `digest` names.
+fn subject_is(manifest: &[u8], digest: &Digest) -> bool {
+    serde_json::from_slice::<serde_json::Value>(manifest)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/subject/digest")
+                .and_then(|d| d.as_str())
+                .map(str::to_string)
+        })
+        .is_some_and(|subject| subject == digest.to_string())
 }
 
 /// A manifest fetched by tag or digest, verified.

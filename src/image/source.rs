@@ -154,7 +154,7 @@ fn split_path(input: &str) -> (&str, Option<&str>) {
 
 fn invalid(target: &str, reason: &str) -> ImageError {
     ImageError::InvalidTarget {
-        target: target.to_string(),
+        target: super::redact_userinfo(target),
         reason: reason.to_string(),
     }
 }
@@ -180,6 +180,9 @@ pub struct FetchOptions {
     /// Most HTTP requests in flight at once.
     pub max_concurrency: usize,
     pub limits: Limits,
+    /// Also find each image's signatures (the `.sig` tag, OCI referrers), for
+    /// `trust-required`: only when a rule needs them, so a run without costs nothing more.
+    pub signatures: bool,
 }
 
 impl Default for FetchOptions {
@@ -195,6 +198,7 @@ impl Default for FetchOptions {
             retry_base_delay: Duration::from_millis(500),
             max_concurrency: 8,
             limits: Limits::default(),
+            signatures: false,
         }
     }
 }
@@ -223,6 +227,18 @@ impl Fetcher {
 
     /// Facts of one target.
     pub async fn fetch(&self, target: &ImageTarget) -> Result<ImageFacts, ImageError> {
+        let mut facts = self.fetch_image(target).await?;
+        if self.options.signatures && facts.signatures == super::facts::Signatures::NotRequested {
+            facts.signatures = super::facts::Signatures::Unsupported(
+                "signatures are read from registries only (cosign keeps them beside the image \
+                 there); check the image as `docker://…`"
+                    .into(),
+            );
+        }
+        Ok(facts)
+    }
+
+    async fn fetch_image(&self, target: &ImageTarget) -> Result<ImageFacts, ImageError> {
         match target {
             ImageTarget::Registry { given, reference } => {
                 self.registry

@@ -85,6 +85,8 @@ pub enum ErrorKind {
     Unreadable { reason: String },
     #[error("policy file is larger than {limit} bytes")]
     TooLarge { limit: usize },
+    #[error("{what} {reason}")]
+    Trust { what: String, reason: String },
     #[error("invalid YAML: {0}")]
     Syntax(String),
     #[error("YAML nested deeper than {limit} levels")]

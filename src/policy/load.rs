@@ -150,7 +150,7 @@ fn load_chain(
     while let Some(source) = next.take() {
         let mut diags = Diags::new(&source.display);
         let layer = raw::parse(&source.text, &mut diags)
-            .map(|root| validate::validate(&root, rules, &mut diags));
+            .map(|root| validate::validate(&root, rules, &mut diags, source.dir.as_deref()));
         chain.push((source.key.clone(), source.display.clone()));
         if let Some(layer) = &layer {
             next = follow_extends(layer, &source, &chain, &mut diags);

@@ -62,6 +62,7 @@ pub mod hadolint;
 mod load;
 mod raw;
 mod show;
+pub mod trust;
 mod validate;
 
 #[cfg(test)]

@@ -84,6 +84,13 @@ fn option_value(value: &OptionValue, indent: &str) -> String {
             }
             text
         }
+        OptionValue::Verify(policy) => {
+            let mut text = String::from("\n");
+            for line in policy.describe().lines() {
+                text.push_str(&format!("{indent}{line}\n"));
+            }
+            text
+        }
         OptionValue::Map(map) if map.is_empty() => " {}\n".into(),
         OptionValue::Map(map) => {
             let mut text = String::from("\n");

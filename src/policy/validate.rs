@@ -180,14 +180,28 @@ fn label_type(label: &str, node: &Node, within: &str) -> Result<&'static str, Er
 }
 
 /// Validates one file's tree against `rules`, pushing every problem to `diags`.
-pub fn validate(root: &Node, rules: &[&'static Rule], diags: &mut Diags) -> Layer {
-    let mut v = Validator { rules, diags };
+mod trust;
+
+/// Validates one policy file; `dir` is its directory, which files it names (keys, trusted
+/// roots) are relative to.
+pub fn validate(
+    root: &Node,
+    rules: &[&'static Rule],
+    diags: &mut Diags,
+    dir: Option<&std::path::Path>,
+) -> Layer {
+    let mut v = Validator {
+        rules,
+        diags,
+        dir: dir.map(std::path::Path::to_path_buf),
+    };
     v.policy(root)
 }
 
 struct Validator<'a> {
     rules: &'a [&'static Rule],
     diags: &'a mut Diags,
+    dir: Option<std::path::PathBuf>,
 }
 
 impl Validator<'_> {
@@ -401,6 +415,22 @@ impl Validator<'_> {
                 ))
             }
             OptionKind::StringMap => self.string_map(node, &what).map(OptionValue::Map),
+            OptionKind::Word(description, words) => {
+                let word = self.string(node, &what)?;
+                if words.contains(&word.as_str()) {
+                    Some(OptionValue::String(word))
+                } else {
+                    self.diags.push(
+                        node.span,
+                        ErrorKind::Trust {
+                            what: format!("`{word}` for {what}"),
+                            reason: format!("is not allowed; expected {description}"),
+                        },
+                    );
+                    None
+                }
+            }
+            OptionKind::Verify => self.verify_entries(node, &what).map(OptionValue::Verify),
         }
     }
 

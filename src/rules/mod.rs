@@ -7,6 +7,7 @@
 pub mod dockerfile;
 pub mod image;
 pub mod options;
+pub mod trust;
 
 use crate::dockerfile::DockerfileFacts;
 use crate::finding::{Severity, Span};
@@ -44,6 +45,16 @@ pub struct ReferenceContext<'a> {
     pub reference: &'a ImageReference,
     pub image: &'a ImageFacts,
     pub options: &'a RuleOptions,
+}
+
+/// Everything a trust rule may look at: one image target, its normalised name (registry
+/// targets), and the verdicts on its signatures under the `verify` entry that matches it
+/// (verified by the engine with `crate::trust` before rules run). Rules are pure.
+pub struct TrustContext<'a> {
+    pub image: &'a ImageFacts,
+    pub name: Option<&'a str>,
+    pub options: &'a RuleOptions,
+    pub verdicts: &'a [crate::trust::Verdict],
 }
 
 /// What a rule reports: where and why. The engine adds the rule, severity, target and
@@ -92,12 +103,17 @@ pub type ImageCheck = fn(&ImageContext<'_>, &mut Diagnostics);
 /// A reference rule's check (see [`ReferenceContext`]); diagnostics as for [`ImageCheck`].
 pub type ReferenceCheck = fn(&ReferenceContext<'_>, &mut Diagnostics);
 
+/// A trust rule's check (see [`TrustContext`]); diagnostics as for [`ImageCheck`].
+pub type TrustCheck = fn(&TrustContext<'_>, &mut Diagnostics);
+
 /// The check a rule runs.
 #[derive(Clone, Copy)]
 pub enum Check {
     Dockerfile(DockerfileCheck),
     /// A rule about images only (`PC3xxx`), judged per platform.
     Image(ImageCheck),
+    /// A rule about an image's signatures (`PC4xxx`), judged once per image target.
+    Trust(TrustCheck),
     /// Findings the engine itself produces (e.g. a forbidden inline-ignore pragma), because
     /// they depend on the policy rather than on the target's facts.
     Engine,
@@ -200,14 +216,14 @@ impl Rule {
     pub fn target(&self) -> Target {
         match self.check {
             Check::Dockerfile(_) | Check::Engine => Target::Dockerfile,
-            Check::Image(_) => Target::Image,
+            Check::Image(_) | Check::Trust(_) => Target::Image,
         }
     }
 
     /// Whether the rule judges image targets: an image rule, or a Dockerfile rule with an
     /// image or reference check.
     pub fn judges_images(&self) -> bool {
-        matches!(self.check, Check::Image(_))
+        matches!(self.check, Check::Image(_) | Check::Trust(_))
             || self.image_check.is_some()
             || self.reference_check.is_some()
     }
@@ -268,8 +284,12 @@ pub fn constant_regex(pattern: &str) -> regex::Regex {
 /// Every rule, in a fixed order (by code).
 pub fn all() -> &'static [&'static Rule] {
     static ALL: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock::new(|| {
-        let mut rules: Vec<&'static Rule> =
-            dockerfile::ALL.iter().chain(image::ALL).copied().collect();
+        let mut rules: Vec<&'static Rule> = dockerfile::ALL
+            .iter()
+            .chain(image::ALL)
+            .chain(trust::ALL)
+            .copied()
+            .collect();
         rules.sort_by_key(|r| r.id);
         rules
     });

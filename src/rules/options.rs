@@ -14,6 +14,10 @@ pub enum OptionKind {
     GlobList,
     /// A mapping of string keys to string values (e.g. a label schema).
     StringMap,
+    /// One of a few words: the description (`` `deny` or `allow` ``) and the words.
+    Word(&'static str, &'static [&'static str]),
+    /// `trust-required`'s `verify` entries (see [`crate::policy::trust`]).
+    Verify,
 }
 
 impl OptionKind {
@@ -25,6 +29,8 @@ impl OptionKind {
             OptionKind::StringList => "a list of strings",
             OptionKind::GlobList => "a list of globs",
             OptionKind::StringMap => "a mapping of strings to strings",
+            OptionKind::Word(description, _) => description,
+            OptionKind::Verify => "a list of `verify` entries (`images` and `cosign`)",
         }
     }
 }
@@ -53,6 +59,7 @@ pub enum OptionValue {
     String(String),
     List(Vec<String>),
     Map(BTreeMap<String, String>),
+    Verify(crate::policy::trust::VerifyPolicy),
 }
 
 /// The options a policy gave one rule, already checked against its [`OptionSpec`]s.
@@ -71,6 +78,13 @@ impl RuleOptions {
 
     pub fn has(&self, name: &str) -> bool {
         self.values.contains_key(name)
+    }
+
+    pub fn verify(&self, name: &str) -> Option<&crate::policy::trust::VerifyPolicy> {
+        match self.values.get(name) {
+            Some(OptionValue::Verify(policy)) => Some(policy),
+            _ => None,
+        }
     }
 
     pub fn bool(&self, name: &str) -> Option<bool> {

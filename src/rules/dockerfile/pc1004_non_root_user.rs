@@ -195,7 +195,7 @@ fn no_user_message(facts: &DockerfileFacts, chain: &[usize]) -> String {
         Some(base) => format!(
             "the final stage sets no USER, so it runs as the user of base image `{}`, which is \
              root unless the base image sets one (`--resolve` checks the base image); add a USER",
-            base.written
+            crate::image::redact_userinfo(&base.written)
         ),
     }
 }

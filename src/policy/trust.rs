@@ -1,0 +1,122 @@
+//! The `verify` entries of `trust-required`, validated: which images each entry covers and
+//! what their signatures must satisfy. Keys and trusted roots are read and parsed when the
+//! policy loads, so a bad key is a policy error at its line, not a surprise at run time.
+
+use super::Glob;
+use crate::finding::Span;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The `verify` option: entries in order; the first whose `images` match decides.
+#[derive(Clone)]
+pub struct VerifyPolicy {
+    pub entries: Arc<Vec<VerifyEntry>>,
+}
+
+impl VerifyPolicy {
+    /// The entry that decides for the image named `name` (normalised, `registry/repository`).
+    pub fn entry_for(&self, name: &str) -> Option<&VerifyEntry> {
+        self.entries
+            .iter()
+            .find(|e| e.images.iter().any(|g| g.matches(name)))
+    }
+}
+
+impl PartialEq for VerifyPolicy {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.entries, &other.entries) || self.describe() == other.describe()
+    }
+}
+
+impl Eq for VerifyPolicy {}
+
+impl std::fmt::Debug for VerifyPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl VerifyPolicy {
+    /// The entries as YAML (absolute paths), for `policy show`.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        for entry in self.entries.iter() {
+            let images: Vec<String> = entry
+                .images
+                .iter()
+                .map(|g| format!("{:?}", g.as_str()))
+                .collect();
+            out.push_str(&format!("- images: [{}]\n", images.join(", ")));
+            let c = &entry.cosign;
+            out.push_str("  cosign:\n");
+            if !c.key_files.is_empty() {
+                let keys: Vec<String> = c.key_files.iter().map(|k| format!("{k:?}")).collect();
+                out.push_str(&format!("    keys: [{}]\n", keys.join(", ")));
+            }
+            out.push_str(&format!("    threshold: {}\n", c.threshold));
+            out.push_str(&format!("    require_tlog: {}\n", c.require_tlog));
+            if let Some(root) = &c.trusted_root_file {
+                out.push_str(&format!("    trusted_root: {root:?}\n"));
+            }
+            if !c.annotations.is_empty() {
+                out.push_str("    annotations:\n");
+                for (k, v) in &c.annotations {
+                    out.push_str(&format!("      {k:?}: {v:?}\n"));
+                }
+            }
+            if let Some(k) = &c.keyless {
+                out.push_str(&format!(
+                    "    keyless:\n      trusted_root: {:?}\n      issuer: {:?}\n      subject_regex: {:?}\n",
+                    k.trusted_root_file, k.issuer, k.subject_regex.as_str()
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// One `verify` entry.
+#[derive(Debug, Clone)]
+pub struct VerifyEntry {
+    /// Globs over the normalised image name (`registry/repository`).
+    pub images: Vec<Glob>,
+    pub cosign: CosignPolicy,
+    /// Where the entry is written, for messages.
+    pub span: Span,
+}
+
+/// A `cosign` block.
+#[derive(Debug, Clone)]
+pub struct CosignPolicy {
+    pub keys: Vec<crate::trust::PublicKey>,
+    /// The key files as written (absolute), for `policy show`.
+    pub key_files: Vec<String>,
+    /// Signatures by this many distinct keys or identities are needed.
+    pub threshold: usize,
+    pub annotations: BTreeMap<String, String>,
+    pub require_tlog: bool,
+    pub trusted_root: Option<crate::trust::TrustedRoot>,
+    pub trusted_root_file: Option<String>,
+    pub keyless: Option<KeylessPolicy>,
+}
+
+impl CosignPolicy {
+    /// What `crate::trust::verify` checks each signature against.
+    pub fn requirements(&self) -> crate::trust::Requirements {
+        crate::trust::Requirements {
+            keys: self.keys.clone(),
+            annotations: self.annotations.clone(),
+            require_tlog: self.require_tlog,
+            trusted_root: self.trusted_root.clone(),
+        }
+    }
+}
+
+/// A `keyless` block: who may have signed, as Fulcio certifies it.
+#[derive(Debug, Clone)]
+pub struct KeylessPolicy {
+    pub trusted_root: crate::trust::TrustedRoot,
+    pub trusted_root_file: String,
+    pub issuer: String,
+    pub subject_regex: regex::Regex,
+}

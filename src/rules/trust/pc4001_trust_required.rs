@@ -1,0 +1,311 @@
+use crate::finding::{Severity, Span};
+use crate::image::Signatures;
+use crate::rules::{Check, Diagnostics, OptionKind, OptionSpec, TrustContext};
+use std::collections::BTreeSet;
+
+crate::declare_rule! {
+    /// Image not signed as the policy requires.
+    ///
+    /// "Only run what we signed": each `docker://` image target must carry cosign / Sigstore
+    /// signatures that verify, offline, with the keys the policy names. The first `verify`
+    /// entry whose `images` globs match the image's normalised name decides:
+    ///
+    /// ```yaml
+    /// rules:
+    ///   trust-required:
+    ///     severity: critical
+    ///     verify:
+    ///       - images: ["ghcr.io/acme/**"]
+    ///         cosign:
+    ///           keys: [keys/release.pub, keys/backup.pub]  # PEM public keys; any one suffices
+    ///           threshold: 1            # signatures by this many distinct keys
+    ///           annotations: { env: prod }   # required signed annotations (`.sig` format)
+    ///           require_tlog: false     # true: a log entry, proven with trusted_root's keys
+    ///           trusted_root: trust/trusted_root.json
+    ///     unmatched: deny               # images no entry matches: deny (default) | allow
+    /// ```
+    ///
+    /// Paths are relative to the policy file, and read when it loads: an unreadable key, a
+    /// file that is no public key, a trusted root that does not parse are policy errors at
+    /// their line.
+    ///
+    /// Signatures are found where cosign writes them, in the image's repository: the
+    /// `sha256-<hex>.sig` tag (cosign v2, and v3 with `--new-bundle-format=false`), and
+    /// Sigstore bundles among the image's OCI referrers (the referrers API, or the
+    /// `sha256-<hex>` tag index where the registry lacks it: cosign v3's default). Every
+    /// manifest and blob is checked against its digest. The digest judged is the one the
+    /// reference resolved to, once: for a multi-platform image, the index's (what
+    /// `cosign sign` signs by default). A signature binds its key (over the exact payload, or
+    /// the DSSE envelope), the digest (`critical.image.docker-manifest-digest`, or the in-toto
+    /// subject of a `https://sigstore.dev/cosign/sign/v1` statement) and, when asked, a log
+    /// entry whose signed timestamp a trusted log key vouches for. Any valid signature (or
+    /// `threshold` of them, by distinct keys) passes; invalid ones beside it are noted.
+    ///
+    /// Fails closed: no signature, none valid, no entry for the image under
+    /// `unmatched: deny`, or a source that cannot show signatures (`oci:`, `docker-archive:`)
+    /// is a finding; a registry that cannot be read is exit 3. Off unless a policy enables
+    /// it, as it needs keys.
+    ///
+    /// ## Why
+    /// Anyone with write access to a repository can push an image; a signature says who
+    /// built it. Checked in CI, before deploy, an image pushed by someone else is stopped.
+    ///
+    /// ## Example
+    /// A policy with the entry above, and `docker://ghcr.io/acme/app:1.4` pushed but never
+    /// signed: `no signature of sha256:… was found`. Sign it in the release job
+    /// (`cosign sign --key cosign.key ghcr.io/acme/app@sha256:…`).
+    pub static RULE = Rule {
+        id: "PC4001",
+        name: "trust-required",
+        severity: Severity::Critical,
+        enabled_by_default: false,
+        options: &[VERIFY, UNMATCHED],
+        check: Check::Trust(check),
+        policy_rule: true,
+    };
+}
+
+const VERIFY: OptionSpec = OptionSpec {
+    name: "verify",
+    kind: OptionKind::Verify,
+    doc: "Entries of `images` globs and the `cosign` block their signatures must satisfy; the first entry that matches decides.",
+};
+
+const UNMATCHED: OptionSpec = OptionSpec {
+    name: "unmatched",
+    kind: OptionKind::Word("`deny` or `allow`", &["deny", "allow"]),
+    doc: "What an image that no entry matches gets: `deny` (default, a finding) or `allow`.",
+};
+
+fn check(ctx: &TrustContext<'_>, out: &mut Diagnostics) {
+    let shown = ctx.name.unwrap_or(&ctx.image.target);
+    let digest = &ctx.image.digest;
+    let entry = ctx
+        .name
+        .zip(ctx.options.verify(VERIFY.name))
+        .and_then(|(name, verify)| verify.entry_for(name));
+    let Some(entry) = entry else {
+        if ctx.options.string(UNMATCHED.name) != Some("allow") {
+            out.push(
+                Span::default(),
+                format!(
+                    "image `{shown}` matches no `verify` entry of trust-required, and \
+                     `unmatched` is `deny`"
+                ),
+            );
+        }
+        return;
+    };
+    let found = match &ctx.image.signatures {
+        Signatures::Found(found) => found.len(),
+        Signatures::Unsupported(why) => {
+            out.push(
+                Span::default(),
+                format!("cannot verify the signatures of `{shown}`: {why}"),
+            );
+            return;
+        }
+        Signatures::NotRequested => {
+            out.push(
+                Span::default(),
+                format!("the signatures of `{shown}` were not read, so it cannot pass"),
+            );
+            return;
+        }
+    };
+    if found == 0 {
+        out.push(
+            Span::default(),
+            format!(
+                "no signature of {digest} was found for `{shown}` (looked for the tag \
+                 `{}.sig` and for Sigstore bundles among its referrers)",
+                digest.replace(':', "-")
+            ),
+        );
+        return;
+    }
+    let signers: BTreeSet<&str> = ctx
+        .verdicts
+        .iter()
+        .filter(|v| v.result.is_ok())
+        .map(|v| v.signer.as_deref().unwrap_or("?"))
+        .collect();
+    let invalid: Vec<String> = ctx
+        .verdicts
+        .iter()
+        .filter_map(|v| {
+            v.result
+                .as_ref()
+                .err()
+                .map(|e| format!("{} signature: {e}", v.format))
+        })
+        .collect();
+    let threshold = entry.cosign.threshold;
+    if signers.len() >= threshold {
+        if !invalid.is_empty() {
+            out.note(format!(
+                "`{shown}` passed; beside its valid signature{} {} did not verify: {}",
+                if signers.len() == 1 { "" } else { "s" },
+                invalid.len(),
+                invalid.join("; ")
+            ));
+        }
+        return;
+    }
+    let need = if threshold == 1 {
+        "a valid signature".to_string()
+    } else {
+        format!(
+            "signatures by {threshold} distinct keys ({} verified)",
+            signers.len()
+        )
+    };
+    out.push(
+        Span::default(),
+        format!(
+            "`{shown}` ({digest}) is not signed as the policy requires (the `verify` entry at \
+             line {}): it needs {need}, and of {found} found, {}",
+            entry.span.line,
+            if invalid.is_empty() {
+                "none is by a required key".to_string()
+            } else {
+                invalid.join("; ")
+            }
+        ),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleOptions;
+
+    fn judge(signatures: Signatures, options: &RuleOptions) -> Vec<String> {
+        let mut image = crate::rules::image::testing::image(Default::default(), &[]);
+        image.signatures = signatures;
+        let mut out = Diagnostics::default();
+        check(
+            &TrustContext {
+                image: &image,
+                name: Some("registry.example.com/app"),
+                options,
+                verdicts: &[],
+            },
+            &mut out,
+        );
+        out.0.into_iter().map(|d| d.message).collect()
+    }
+
+    fn policy(threshold: usize) -> RuleOptions {
+        use crate::policy::trust::{CosignPolicy, VerifyEntry, VerifyPolicy};
+        let entry = VerifyEntry {
+            images: vec![crate::policy::Glob::new("registry.example.com/**").unwrap()],
+            cosign: CosignPolicy {
+                keys: Vec::new(),
+                key_files: Vec::new(),
+                threshold,
+                annotations: Default::default(),
+                require_tlog: false,
+                trusted_root: None,
+                trusted_root_file: None,
+                keyless: None,
+            },
+            span: Span::point(7, 9),
+        };
+        let mut options = RuleOptions::default();
+        options.values.insert(
+            "verify".into(),
+            crate::rules::OptionValue::Verify(VerifyPolicy {
+                entries: std::sync::Arc::new(vec![entry]),
+            }),
+        );
+        options
+    }
+
+    fn verdict(signer: &str, result: Result<(), &str>) -> crate::trust::Verdict {
+        crate::trust::Verdict {
+            format: "legacy",
+            signer: Some(signer.into()),
+            log_time: None,
+            result: result.map_err(str::to_string),
+        }
+    }
+
+    fn judge_verdicts(
+        threshold: usize,
+        verdicts: &[crate::trust::Verdict],
+    ) -> (Vec<String>, Vec<String>) {
+        let mut image = crate::rules::image::testing::image(Default::default(), &[]);
+        let found = crate::trust::Found::Bundle { bundle: Vec::new() };
+        image.signatures = Signatures::Found(vec![found; verdicts.len().max(1)]);
+        let options = policy(threshold);
+        let mut out = Diagnostics::default();
+        check(
+            &TrustContext {
+                image: &image,
+                name: Some("registry.example.com/app"),
+                options: &options,
+                verdicts,
+            },
+            &mut out,
+        );
+        let notes = out.notes().to_vec();
+        (out.0.into_iter().map(|d| d.message).collect(), notes)
+    }
+
+    #[test]
+    fn one_valid_signature_passes_and_invalid_ones_beside_it_are_noted() {
+        let (found, notes) = judge_verdicts(
+            1,
+            &[
+                verdict("sha256:a", Ok(())),
+                verdict("?", Err("signature does not verify")),
+            ],
+        );
+        assert!(found.is_empty(), "{found:?}");
+        assert!(notes[0].contains("signature does not verify"), "{notes:?}");
+    }
+
+    #[test]
+    fn catches_invalid_signatures_and_thresholds_not_met() {
+        let (found, _) = judge_verdicts(1, &[verdict("?", Err("payload names sha256:b"))]);
+        assert!(found[0].contains("payload names sha256:b"), "{found:?}");
+        assert!(found[0].contains("line 7"), "{found:?}");
+        // Two signatures by one key are one signer.
+        let same = [verdict("sha256:a", Ok(())), verdict("sha256:a", Ok(()))];
+        let (found, _) = judge_verdicts(2, &same);
+        assert!(
+            found[0].contains("2 distinct keys (1 verified)"),
+            "{found:?}"
+        );
+        let two = [verdict("sha256:a", Ok(())), verdict("sha256:b", Ok(()))];
+        assert!(judge_verdicts(2, &two).0.is_empty());
+        // Nothing found at all.
+        let (found, _) = judge_verdicts(1, &[]);
+        assert!(!found.is_empty());
+    }
+
+    #[test]
+    fn catches_sources_that_cannot_show_signatures() {
+        let found = judge(Signatures::Unsupported("oci: is local".into()), &policy(1));
+        assert!(found[0].contains("cannot verify"), "{found:?}");
+        let found = judge(Signatures::NotRequested, &policy(1));
+        assert!(found[0].contains("were not read"), "{found:?}");
+        let found = judge(Signatures::Found(Vec::new()), &policy(1));
+        assert!(found[0].contains("no signature of"), "{found:?}");
+    }
+
+    #[test]
+    fn catches_images_no_entry_covers_unless_allowed() {
+        let deny = RuleOptions::default();
+        assert!(
+            judge(Signatures::Found(Vec::new()), &deny)[0].contains("matches no `verify` entry")
+        );
+        let mut allow = RuleOptions::default();
+        allow.values.insert(
+            "unmatched".into(),
+            crate::rules::OptionValue::String("allow".into()),
+        );
+        assert!(judge(Signatures::Found(Vec::new()), &allow).is_empty());
+    }
+}
