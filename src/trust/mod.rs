@@ -6,6 +6,17 @@
 //! registry. Every check that binds two things (signature ↔ key, payload ↔ digest, log entry
 //! ↔ signature, SET ↔ a trusted log key) is its own function with its own tamper test.
 
+mod bundle;
+mod dsse;
+mod fulcio;
+mod keys;
+mod pem;
+mod rekor;
+mod rfc3339;
+mod simplesigning;
+mod trusted_root;
+
+use rekor::{LogEntry, Logged, LoggedContent};
 use std::collections::BTreeMap;
 
 /// A signature as the image sources found it, its bytes already checked against their
@@ -27,13 +38,32 @@ pub enum Found {
 pub struct Requirements {
     /// Keys any one of which may have signed (cosign's `--key`).
     pub keys: Vec<PublicKey>,
-    /// Signed annotations that must be present with these values (legacy format).
+    /// Signed annotations that must be present with these values: the legacy payload's
+    /// `optional` map, or the bundle Statement's subject annotations (cosign's `-a`).
     pub annotations: BTreeMap<String, String>,
     /// Whether a transparency-log entry, proven with `trusted_root`'s log keys, is required.
+    /// An entry that is present is verified either way (when there is a trusted root), and a
+    /// failing one fails the signature.
     pub require_tlog: bool,
     /// The trusted root whose log keys prove log entries (and, for keyless, whose CAs and CT
     /// logs vouch for certificates).
     pub trusted_root: Option<TrustedRoot>,
+    /// Keyless signatures (cosign's `--certificate-oidc-issuer` and
+    /// `--certificate-identity-regexp`): a certificate from a CA of `trusted_root` for this
+    /// identity. `None`: only `keys` may sign.
+    pub keyless: Option<Keyless>,
+}
+
+/// Which keyless certificates may sign.
+#[derive(Debug, Clone)]
+pub struct Keyless {
+    /// The OIDC issuer the certificate must name, exactly (extension 1.3.6.1.4.1.57264.1.8,
+    /// or the legacy 1.1).
+    pub issuer: String,
+    /// A pattern the certificate's subject (its URI or e-mail SAN) must match; anchor it
+    /// (`^…$`) to match the whole subject, as cosign's `--certificate-identity-regexp` does
+    /// not anchor either.
+    pub subject_regex: regex::Regex,
 }
 
 /// A public key a signature may be verified with.
@@ -50,6 +80,40 @@ pub struct PublicKey {
 pub struct TrustedRoot {
     /// Transparency-log keys: log id (hex SHA-256 of the key's DER) → SPKI DER.
     pub tlogs: BTreeMap<String, Vec<u8>>,
+    /// When each transparency-log key was valid (same ids as `tlogs`); an entry integrated
+    /// outside it is not proven.
+    pub tlog_validity: BTreeMap<String, Validity>,
+    /// Certificate-transparency log keys (keyless SCTs): log id (hex) → SPKI DER.
+    pub ctlogs: BTreeMap<String, Vec<u8>>,
+    /// When each CT log key was valid (same ids as `ctlogs`).
+    pub ctlog_validity: BTreeMap<String, Validity>,
+    /// The certificate authorities (Fulcio) keyless certificates must chain to.
+    pub certificate_authorities: Vec<CertificateAuthority>,
+}
+
+/// A time range in Unix seconds; an open end is unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Validity {
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+}
+
+impl Validity {
+    /// Whether `time` falls within the range (both ends included).
+    pub fn contains(&self, time: i64) -> bool {
+        self.start.is_none_or(|start| start <= time) && self.end.is_none_or(|end| time <= end)
+    }
+}
+
+/// A certificate authority of the trusted root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateAuthority {
+    /// Where it issues from (informational).
+    pub uri: String,
+    /// Its chain, DER, issuing certificate first and root last.
+    pub chain: Vec<Vec<u8>>,
+    /// When it may have issued certificates.
+    pub validity: Validity,
 }
 
 /// The verdict on one signature.
@@ -57,7 +121,9 @@ pub struct TrustedRoot {
 pub struct Verdict {
     /// `legacy` or `bundle`.
     pub format: &'static str,
-    /// Who signed: the key id that verified it, or what the signature claims when nothing did.
+    /// Who signed: the key id that verified it (`sha256:<hex>`), or for keyless the
+    /// certificate's identity (`<subject> from <issuer>`); when nothing verified, what the
+    /// signature claims, if anything.
     pub signer: Option<String>,
     /// The log's integrated time (Unix seconds), when a log entry was proven.
     pub log_time: Option<i64>,
@@ -66,24 +132,323 @@ pub struct Verdict {
 }
 
 /// Parses a PEM public key (SubjectPublicKeyInfo) of a kind cosign accepts.
-pub fn parse_public_key_pem(_pem: &str) -> Result<PublicKey, String> {
-    Err("not implemented".into())
+pub fn parse_public_key_pem(pem: &str) -> Result<PublicKey, String> {
+    keys::parse_pem(pem)
 }
 
 /// Parses a trusted root (protobuf-specs JSON).
-pub fn parse_trusted_root(_json: &[u8]) -> Result<TrustedRoot, String> {
-    Err("not implemented".into())
+pub fn parse_trusted_root(json: &[u8]) -> Result<TrustedRoot, String> {
+    trusted_root::parse(json)
 }
 
 /// Verifies one signature of the image whose manifest digest is `digest` (`sha256:<hex>`).
-pub fn verify(found: &Found, _digest: &str, _requirements: &Requirements) -> Verdict {
-    Verdict {
+pub fn verify(found: &Found, digest: &str, requirements: &Requirements) -> Verdict {
+    let mut verdict = Verdict {
         format: match found {
             Found::Legacy { .. } => "legacy",
             Found::Bundle { .. } => "bundle",
         },
         signer: None,
         log_time: None,
-        result: Err("signature verification is not implemented".into()),
+        result: Ok(()),
+    };
+    verdict.result = match found {
+        Found::Legacy {
+            payload,
+            annotations,
+        } => verify_legacy(&mut verdict, payload, annotations, digest, requirements),
+        Found::Bundle { bundle } => verify_bundle(&mut verdict, bundle, digest, requirements),
+    };
+    verdict
+}
+
+fn verify_legacy(
+    verdict: &mut Verdict,
+    payload: &[u8],
+    annotations: &BTreeMap<String, String>,
+    digest: &str,
+    requirements: &Requirements,
+) -> Result<(), String> {
+    if payload.len() > simplesigning::MAX_PAYLOAD_BYTES {
+        return Err(format!("a payload of {} bytes is too large", payload.len()));
+    }
+    let layer = simplesigning::parse_annotations(annotations)?;
+    let log_entries: Vec<LogEntry> = layer.log_entry.into_iter().collect();
+    let evidence = Evidence {
+        signed: Signed::Message(payload.to_vec()),
+        signature: &layer.signature,
+        certificate: layer.certificate.as_deref(),
+        chain: &layer.chain,
+        log_entries: &log_entries,
+        logged: LoggedContent::Payload(payload),
+        claimed_key: None,
+    };
+    verify_evidence(verdict, &evidence, requirements)?;
+    let claims = simplesigning::parse_payload(payload)?;
+    bind_digest(&claims.digest, digest)?;
+    bind_annotations(&requirements.annotations, &claims.annotations)
+}
+
+fn verify_bundle(
+    verdict: &mut Verdict,
+    bytes: &[u8],
+    digest: &str,
+    requirements: &Requirements,
+) -> Result<(), String> {
+    let bundle = bundle::parse(bytes)?;
+    match &bundle.content {
+        bundle::Content::Dsse {
+            payload_type,
+            payload,
+            signature,
+        } => {
+            if payload_type != dsse::IN_TOTO_PAYLOAD_TYPE {
+                return Err(format!(
+                    "the DSSE payload type is `{payload_type}`, not `{}`",
+                    dsse::IN_TOTO_PAYLOAD_TYPE
+                ));
+            }
+            let evidence = Evidence {
+                signed: Signed::Message(dsse::pae(payload_type, payload)),
+                signature,
+                certificate: bundle.certificate.as_deref(),
+                chain: &bundle.chain,
+                log_entries: &bundle.log_entries,
+                logged: LoggedContent::Dsse(payload),
+                claimed_key: bundle.hint.as_deref(),
+            };
+            verify_evidence(verdict, &evidence, requirements)?;
+            let statement = dsse::parse_statement(payload)?;
+            let annotations = dsse::bind_statement(&statement, digest)?;
+            bind_annotations(&requirements.annotations, annotations)
+        }
+        bundle::Content::MessageSignature {
+            digest: message_digest,
+            signature,
+        } => {
+            let evidence = Evidence {
+                signed: Signed::Digest(message_digest),
+                signature,
+                certificate: bundle.certificate.as_deref(),
+                chain: &bundle.chain,
+                log_entries: &bundle.log_entries,
+                logged: LoggedContent::Digest(message_digest),
+                claimed_key: bundle.hint.as_deref(),
+            };
+            verify_evidence(verdict, &evidence, requirements)?;
+            bind_digest(&format!("sha256:{}", hex(message_digest)), digest)
+                .map_err(|e| format!("message signature: {e}"))?;
+            bind_annotations(&requirements.annotations, &BTreeMap::new())
+        }
     }
 }
+
+/// What a signature covers, as its format says.
+enum Signed<'a> {
+    /// Bytes signed as they are (hashed as the key's kind demands).
+    Message(Vec<u8>),
+    /// A message known only by its SHA-256.
+    Digest(&'a [u8]),
+}
+
+/// Everything a signature brings with it, in any format.
+struct Evidence<'a> {
+    signed: Signed<'a>,
+    signature: &'a [u8],
+    certificate: Option<&'a [u8]>,
+    chain: &'a [Vec<u8>],
+    log_entries: &'a [LogEntry],
+    logged: LoggedContent<'a>,
+    /// The key the signature says made it (a bundle's hint), only to name it in messages.
+    claimed_key: Option<&'a str>,
+}
+
+/// The key that made a signature, and the certificate it came in.
+struct SigningKey {
+    spki: Vec<u8>,
+    certificate: Option<Vec<u8>>,
+}
+
+/// The checks every format shares: the log entries are the log's, the signature is a trusted
+/// signer's, and the entries are this signature's. Fills in the verdict's signer and log time.
+fn verify_evidence(
+    verdict: &mut Verdict,
+    evidence: &Evidence<'_>,
+    requirements: &Requirements,
+) -> Result<(), String> {
+    verdict.signer = evidence.claimed_key.map(str::to_string);
+    let proven = authenticate_entries(evidence.log_entries, requirements)?;
+    let log_time = proven.iter().map(|(_, time)| *time).min();
+    let signing_key = find_signer(verdict, evidence, requirements, log_time)?;
+    for (entry, _) in &proven {
+        let logged = Logged {
+            signature: evidence.signature,
+            spki: &signing_key.spki,
+            certificate: signing_key.certificate.as_deref(),
+            content: match evidence.logged {
+                LoggedContent::Payload(payload) => LoggedContent::Payload(payload),
+                LoggedContent::Digest(digest) => LoggedContent::Digest(digest),
+                LoggedContent::Dsse(payload) => LoggedContent::Dsse(payload),
+            },
+        };
+        rekor::bind_body(entry, &logged)?;
+    }
+    verdict.log_time = log_time;
+    Ok(())
+}
+
+/// Proves each log entry with the trusted root; an entry that fails fails the signature.
+/// Without a trusted root entries cannot be proven: fine unless the policy requires one.
+fn authenticate_entries<'a>(
+    entries: &'a [LogEntry],
+    requirements: &Requirements,
+) -> Result<Vec<(&'a LogEntry, i64)>, String> {
+    let Some(root) = &requirements.trusted_root else {
+        if requirements.require_tlog {
+            return Err(
+                "a transparency-log entry is required, but no trusted root is configured to \
+                 prove it"
+                    .into(),
+            );
+        }
+        return Ok(Vec::new());
+    };
+    if entries.is_empty() && requirements.require_tlog {
+        return Err("the signature has no transparency-log entry, and one is required".into());
+    }
+    entries
+        .iter()
+        .map(|entry| rekor::authenticate(entry, root).map(|time| (entry, time)))
+        .collect()
+}
+
+/// Signature ↔ key: a key of the policy, else a keyless certificate the policy trusts.
+fn find_signer(
+    verdict: &mut Verdict,
+    evidence: &Evidence<'_>,
+    requirements: &Requirements,
+    log_time: Option<i64>,
+) -> Result<SigningKey, String> {
+    for key in &requirements.keys {
+        if verify_signed(&key.spki, &evidence.signed, evidence.signature).is_ok() {
+            verdict.signer = Some(key.id.clone());
+            return Ok(SigningKey {
+                spki: key.spki.clone(),
+                certificate: evidence.certificate.map(<[u8]>::to_vec),
+            });
+        }
+    }
+    let keyed_failure = || {
+        let ids: Vec<&str> = requirements.keys.iter().map(|k| k.id.as_str()).collect();
+        format!("signature does not verify with key {}", ids.join(" or "))
+    };
+    match (&requirements.keyless, evidence.certificate) {
+        (Some(keyless), Some(certificate)) => {
+            let root = requirements.trusted_root.as_ref().ok_or(
+                "a keyless signature needs a trusted root (its CAs and CT logs), and none is \
+                 configured",
+            )?;
+            let leaf = fulcio::Leaf::parse(certificate)?;
+            verdict.signer = Some(leaf.identity.to_string());
+            let Some(time) = log_time else {
+                return Err(
+                    "a keyless signature needs a proven transparency-log entry to show when it \
+                     was made, and it has none"
+                        .into(),
+                );
+            };
+            fulcio::verify_certificate(&leaf, evidence.chain, root, keyless, time)?;
+            verify_signed(&leaf.spki, &evidence.signed, evidence.signature).map_err(|_| {
+                format!(
+                    "signature does not verify with the key of the certificate for {}",
+                    leaf.identity
+                )
+            })?;
+            Ok(SigningKey {
+                spki: leaf.spki.clone(),
+                certificate: Some(certificate.to_vec()),
+            })
+        }
+        (None, Some(certificate)) if requirements.keys.is_empty() => {
+            if let Ok(leaf) = fulcio::Leaf::parse(certificate) {
+                verdict.signer = Some(leaf.identity.to_string());
+            }
+            Err("the signature is keyless, and the policy names no keyless identity".into())
+        }
+        (Some(_), None) if requirements.keys.is_empty() => {
+            Err("the signature has no certificate, and the policy trusts only keyless ones".into())
+        }
+        _ if requirements.keys.is_empty() => {
+            Err("the policy names no key and no keyless identity to verify with".into())
+        }
+        _ => Err(keyed_failure()),
+    }
+}
+
+fn verify_signed(spki: &[u8], signed: &Signed<'_>, signature: &[u8]) -> Result<(), String> {
+    match signed {
+        Signed::Message(message) => keys::verify_message(spki, message, signature),
+        Signed::Digest(digest) => keys::verify_prehashed(spki, digest, signature),
+    }
+}
+
+/// Payload ↔ digest: the signed payload names this image.
+fn bind_digest(signed: &str, digest: &str) -> Result<(), String> {
+    // Exactly, as cosign compares them.
+    if signed == digest {
+        Ok(())
+    } else {
+        Err(format!("payload names {signed} not the image {digest}"))
+    }
+}
+
+/// Required annotations ↔ signed annotations: each is signed, with the required value.
+fn bind_annotations(
+    required: &BTreeMap<String, String>,
+    signed: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    for (key, value) in required {
+        match signed.get(key) {
+            Some(actual) if actual == value => {}
+            Some(actual) => {
+                return Err(format!(
+                    "signed annotation `{key}` is `{actual}`, the policy requires `{value}`"
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "annotation `{key}` is not signed (the policy requires `{value}`)"
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+/// Hex (either case) to bytes.
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod testdata;
+
+#[cfg(test)]
+mod tests;
