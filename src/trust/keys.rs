@@ -20,6 +20,8 @@ use sha2::{Digest, Sha256};
 /// The most a key's PEM may hold; an RSA-4096 SPKI is under 800 bytes of PEM.
 const MAX_PEM_BYTES: usize = 64 * 1024;
 
+const MIN_RSA_BYTES: usize = 2048 / 8;
+
 const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
 const OID_P256: &str = "1.2.840.10045.3.1.7";
 const OID_P384: &str = "1.3.132.0.34";
@@ -113,9 +115,19 @@ fn decode_check(spki: &[u8]) -> Result<(), String> {
         KeyKind::Ed25519 => ed25519_dalek::VerifyingKey::from_public_key_der(spki)
             .map(drop)
             .map_err(|e| bad(e.to_string())),
-        KeyKind::Rsa => rsa::PublicKey::from_public_key_der(spki)
-            .map(drop)
-            .map_err(|e| bad(e.to_string())),
+        KeyKind::Rsa => {
+            use rsa::traits::PublicKeyParts;
+            let key = rsa::PublicKey::from_public_key_der(spki).map_err(|e| bad(e.to_string()))?;
+            // Sigstore's algorithm registry has RSA 2048, 3072 and 4096 (and the crate refuses
+            // moduli over 8192 bits, which would make each check slow).
+            if key.size() < MIN_RSA_BYTES {
+                return Err(format!(
+                    "an RSA key of {} bits is too weak (at least 2048)",
+                    key.size() * 8
+                ));
+            }
+            Ok(())
+        }
     }
 }
 
@@ -273,6 +285,19 @@ mod tests {
         assert!(public_key_from_der(&spki)
             .unwrap_err()
             .contains("invalid public key"));
+    }
+
+    #[test]
+    fn refuses_a_weak_rsa_key() {
+        let rsa_1024 = "-----BEGIN PUBLIC KEY-----
+MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQCq5ifZJgOXEIvpN0bAaLHvdXee
+66FD7tzeIDx9pYDVVuZXL42gCJ2mGSF+ctpItCsbeys/KNsJIXeYvrJBVc8V8coo
+2zI5yxnzOEobbhH4T5PwdGHSMHN1xtEZW7sS2iLSGxXdJgf2bpuzWS0RL27NNnX8
+ztbc9qsqnWqMd4yuBQIDAQAB
+-----END PUBLIC KEY-----
+";
+        let error = parse_pem(rsa_1024).unwrap_err();
+        assert!(error.contains("1024 bits is too weak"), "{error}");
     }
 
     #[test]
