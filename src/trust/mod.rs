@@ -5,6 +5,18 @@
 //! code over bytes and the trusted material the policy names, so it can be tested without a
 //! registry. Every check that binds two things (signature ↔ key, payload ↔ digest, log entry
 //! ↔ signature, SET ↔ a trusted log key) is its own function with its own tamper test.
+//!
+//! The modules, one per concern: `keys` (SPKI keys, signatures as each kind is hashed),
+//! `simplesigning` (the `.sig` payload and annotations), `dsse` (PAE, in-toto Statements),
+//! `bundle` (Sigstore bundles v0.1–v0.3), `rekor` (SETs, inclusion proofs, checkpoints, log
+//! bodies), `fulcio` (keyless certificates, SCTs), `trusted_root`.
+//!
+//! The order of checks, every format: each log entry is the log's (with a trusted root); the
+//! signature is a trusted signer's (a policy key, else a keyless certificate at the proven log
+//! time); each entry records this signature; the payload names the image; the required
+//! annotations are signed. The first that fails is the verdict. Not covered yet: RFC 3161
+//! timestamps (ignored; the log's time is used), Rekor v2 entries and checkpoints, `intoto`
+//! entries, the `.sig` docker-reference (not checked, as cosign does not by default).
 
 mod bundle;
 mod dsse;

@@ -82,8 +82,13 @@ pub(crate) fn log_name(log_id: &[u8]) -> String {
 pub(crate) fn authenticate(entry: &LogEntry, root: &TrustedRoot) -> Result<i64, String> {
     let name = log_name(&entry.log_id);
     let Some(log_key) = root.tlogs.get(&hex(&entry.log_id)) else {
+        let what = if entry.set.is_some() {
+            "SET is signed by"
+        } else {
+            "log entry is from"
+        };
         return Err(format!(
-            "log entry is from log {name}, which the trusted root does not list"
+            "{what} log {name}, which the trusted root does not list"
         ));
     };
     if let Some(validity) = root.tlog_validity.get(&hex(&entry.log_id)) {
@@ -294,6 +299,19 @@ pub(crate) fn verify_checkpoint(
         .map(|(_, _, signature)| signature)
         .collect();
     if ours.is_empty() {
+        // Rekor v1 origins end in " - <tree id>" (sigstore-go tells v1 from v2 so); a v2 log
+        // derives its key hint otherwise.
+        let v1 = checkpoint
+            .origin
+            .rsplit_once(" - ")
+            .is_some_and(|(_, id)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+        if !v1 {
+            return Err(format!(
+                "checkpoint of log {name} is not a Rekor v1 one (origin `{}`); Rekor v2 is not \
+                 supported",
+                checkpoint.origin
+            ));
+        }
         return Err(format!("checkpoint carries no signature by log {name}"));
     }
     let text = checkpoint.text.as_bytes();
@@ -728,6 +746,43 @@ mod tests {
         assert!(authenticate(&entry, &root)
             .unwrap_err()
             .contains("neither a SET nor"));
+    }
+
+    #[test]
+    fn a_checkpoint_must_be_signed_by_the_entrys_log() {
+        let (entry, ..) = legacy_fixture();
+        let root =
+            super::super::parse_trusted_root(&super::super::testdata::read("trusted_root.json"))
+                .unwrap();
+        let key = root.tlogs.values().next().unwrap();
+        let proof = |note: &str| InclusionProof {
+            index: 0,
+            tree_size: 13,
+            root_hash: vec![0, 0, 0],
+            hashes: vec![],
+            checkpoint: Some(note.to_string()),
+        };
+        let other_hint = "rekor.test - 42\n13\nAAAA\n\n\u{2014} rekor.test AQIDBAUG\n";
+        let error = verify_checkpoint(&proof(other_hint), &entry.log_id, key).unwrap_err();
+        assert!(
+            error.starts_with("checkpoint carries no signature by log"),
+            "{error}"
+        );
+        let v2 = "log2025-1.rekor.test\n13\nAAAA\n\n\u{2014} rekor.test AQIDBAUG\n";
+        let error = verify_checkpoint(&proof(v2), &entry.log_id, key).unwrap_err();
+        assert!(error.contains("Rekor v2 is not supported"), "{error}");
+        let other_tree = InclusionProof {
+            tree_size: 14,
+            ..proof(other_hint)
+        };
+        let error = verify_checkpoint(&other_tree, &entry.log_id, key).unwrap_err();
+        assert!(error.contains("is for another tree"), "{error}");
+        let none = InclusionProof {
+            checkpoint: None,
+            ..proof(other_hint)
+        };
+        let error = verify_checkpoint(&none, &entry.log_id, key).unwrap_err();
+        assert!(error.contains("has no checkpoint"), "{error}");
     }
 
     #[test]
