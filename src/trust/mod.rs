@@ -137,7 +137,8 @@ pub struct Verdict {
     /// certificate's identity (`<subject> from <issuer>`); when nothing verified, what the
     /// signature claims, if anything.
     pub signer: Option<String>,
-    /// The log's integrated time (Unix seconds), when a log entry was proven.
+    /// The log's integrated time (Unix seconds), when a log entry was proven and bound to this
+    /// signature and its SET vouches for the time (an inclusion proof alone does not).
     pub log_time: Option<i64>,
     /// `Ok` when every binding holds; otherwise the first that does not, said for a person.
     pub result: Result<(), String>,
@@ -290,7 +291,7 @@ fn verify_evidence(
 ) -> Result<(), String> {
     verdict.signer = evidence.claimed_key.map(str::to_string);
     let proven = authenticate_entries(evidence.log_entries, requirements)?;
-    let log_time = proven.iter().map(|(_, time)| *time).min();
+    let log_time = proven.iter().filter_map(|(_, time)| *time).min();
     let signing_key = find_signer(verdict, evidence, requirements, log_time)?;
     for (entry, _) in &proven {
         let logged = Logged {
@@ -314,7 +315,7 @@ fn verify_evidence(
 fn authenticate_entries<'a>(
     entries: &'a [LogEntry],
     requirements: &Requirements,
-) -> Result<Vec<(&'a LogEntry, i64)>, String> {
+) -> Result<Vec<(&'a LogEntry, Option<i64>)>, String> {
     let Some(root) = &requirements.trusted_root else {
         if requirements.require_tlog {
             return Err(
@@ -364,7 +365,7 @@ fn find_signer(
             verdict.signer = Some(leaf.identity.to_string());
             let Some(time) = log_time else {
                 return Err(
-                    "a keyless signature needs a proven transparency-log entry to show when it \
+                    "a keyless signature needs a transparency-log entry whose SET shows when it \
                      was made, and it has none"
                         .into(),
                 );

@@ -78,8 +78,10 @@ pub(crate) fn log_name(log_id: &[u8]) -> String {
     }
 }
 
-/// Proves that `entry` is in a log the trusted root lists; returns its integrated time.
-pub(crate) fn authenticate(entry: &LogEntry, root: &TrustedRoot) -> Result<i64, String> {
+/// Proves that `entry` is in a log the trusted root lists. Returns its integrated time when
+/// the SET vouches for it; an inclusion proof alone proves the entry, not the time (nothing
+/// the log signed covers `integratedTime` then).
+pub(crate) fn authenticate(entry: &LogEntry, root: &TrustedRoot) -> Result<Option<i64>, String> {
     let name = log_name(&entry.log_id);
     let Some(log_key) = root.tlogs.get(&hex(&entry.log_id)) else {
         let what = if entry.set.is_some() {
@@ -110,7 +112,7 @@ pub(crate) fn authenticate(entry: &LogEntry, root: &TrustedRoot) -> Result<i64, 
             .map_err(|e| format!("inclusion proof of log {name}: {e}"))?;
         verify_checkpoint(proof, &entry.log_id, log_key)?;
     }
-    Ok(entry.integrated_time)
+    Ok(entry.set.is_some().then_some(entry.integrated_time))
 }
 
 /// What the SET signs: RFC 8785 canonical JSON of the entry's `body` (base64),
@@ -731,7 +733,7 @@ mod tests {
         let root =
             super::super::parse_trusted_root(&super::super::testdata::read("trusted_root.json"))
                 .unwrap();
-        assert_eq!(authenticate(&entry, &root), Ok(entry.integrated_time));
+        assert_eq!(authenticate(&entry, &root), Ok(Some(entry.integrated_time)));
         entry.integrated_time += 1;
         assert!(authenticate(&entry, &root)
             .unwrap_err()

@@ -532,3 +532,32 @@ fn a_message_signature_over_the_image_digest_verifies() {
         &format!("message signature: payload names sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef not the image {DIGEST}"),
     );
 }
+
+/// The bundle fixture `name` without its SET (inclusion proof and checkpoint only).
+fn without_set(name: &str) -> Found {
+    let mut bundle: serde_json::Value =
+        serde_json::from_slice(&read(&format!("bundle/{name}/bundle.json"))).unwrap();
+    let entry = &mut bundle["verificationMaterial"]["tlogEntries"][0];
+    entry.as_object_mut().unwrap().remove("inclusionPromise");
+    Found::Bundle {
+        bundle: serde_json::to_vec(&bundle).unwrap(),
+    }
+}
+
+#[test]
+fn an_inclusion_proof_proves_the_entry_but_not_the_time() {
+    let verdict = verify(&without_set("ecdsa-p256"), DIGEST, &keyed("ecdsa-p256"));
+    assert_eq!(verdict.result, Ok(()));
+    assert_eq!(verdict.log_time, None);
+    let verdict = verify(
+        &without_set("tamper-bad-inclusion-proof"),
+        DIGEST,
+        &keyed("ecdsa-p256"),
+    );
+    assert_fails(&verdict, "inclusion proof of log");
+    let verdict = verify(&without_set("keyless"), DIGEST, &release());
+    assert_fails(
+        &verdict,
+        "needs a transparency-log entry whose SET shows when it was made",
+    );
+}
