@@ -298,11 +298,7 @@ fn verify_evidence(
             signature: evidence.signature,
             spki: &signing_key.spki,
             certificate: signing_key.certificate.as_deref(),
-            content: match evidence.logged {
-                LoggedContent::Payload(payload) => LoggedContent::Payload(payload),
-                LoggedContent::Digest(digest) => LoggedContent::Digest(digest),
-                LoggedContent::Dsse(payload) => LoggedContent::Dsse(payload),
-            },
+            content: evidence.logged,
         };
         rekor::bind_body(entry, &logged)?;
     }

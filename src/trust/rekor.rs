@@ -60,6 +60,7 @@ pub(crate) struct Logged<'a> {
 }
 
 /// What was signed, as the log hashes it.
+#[derive(Clone, Copy)]
 pub(crate) enum LoggedContent<'a> {
     /// Bytes signed as they are (the `.sig` payload): a hashedrekord entry of their hash.
     Payload(&'a [u8]),
