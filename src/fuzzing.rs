@@ -55,3 +55,38 @@ pub fn manifest(data: &[u8]) {
     let _ = crate::image::manifest::parse_manifest(data, None, None, "fuzz");
     let _ = crate::image::ImageConfig::from_json(data);
 }
+
+/// The signature verifiers and trust-material parsers (bundles, `.sig` payloads and their
+/// annotations, trusted roots, PEM keys) on `data`.
+pub fn signature(data: &[u8]) {
+    use crate::trust::{Found, Requirements};
+    let text = String::from_utf8_lossy(data);
+    let root = crate::trust::parse_trusted_root(data).ok();
+    let _ = crate::trust::parse_public_key_pem(&text);
+    let requirements = Requirements {
+        require_tlog: root.is_some(),
+        trusted_root: root,
+        ..Requirements::default()
+    };
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let _ = crate::trust::verify(
+        &Found::Bundle {
+            bundle: data.to_vec(),
+        },
+        &digest,
+        &requirements,
+    );
+    let annotations = [
+        ("dev.cosignproject.cosign/signature", text.to_string()),
+        ("dev.sigstore.cosign/bundle", text.to_string()),
+        ("dev.sigstore.cosign/certificate", text.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let legacy = Found::Legacy {
+        payload: data.to_vec(),
+        annotations,
+    };
+    let _ = crate::trust::verify(&legacy, &digest, &requirements);
+}

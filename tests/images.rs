@@ -8,6 +8,7 @@
 
 #[path = "image/mod.rs"]
 mod support;
+mod trust;
 
 use crate::util::{run_in, Run};
 use portcullis::image::digest::Digest;

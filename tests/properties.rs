@@ -80,6 +80,7 @@ proptest! {
         portcullis::fuzzing::policy(&bytes);
         portcullis::fuzzing::reference(&bytes);
         portcullis::fuzzing::manifest(&bytes);
+        portcullis::fuzzing::signature(&bytes);
     }
 
     #[test]

@@ -960,4 +960,49 @@ mod tests {
             "{missing}"
         );
     }
+
+    /// trust-required's `verify`: every mistake is a policy error at its line and column.
+    #[test]
+    fn trust_entries_are_validated_with_their_files() {
+        let key = include_str!("../../tests/trust/fixtures/keys/ecdsa-p256.pub");
+        let root = include_str!("../../tests/trust/fixtures/trusted_root.json");
+        let head = "version: 1\nrules:\n  trust-required:\n    verify:\n      - images: [\"ghcr.io/acme/**\"]\n        cosign:\n";
+        let load_errors = |cosign: &str| -> Vec<String> {
+            let files = Files::new(&[
+                ("p.yaml", &format!("{head}{cosign}")),
+                ("k.pub", key),
+                ("root.json", root),
+                ("bad.pub", "not a key\n"),
+                ("bad.json", "{\"mediaType\": 1}"),
+            ]);
+            match files.load_real("p.yaml") {
+                Ok(_) => Vec::new(),
+                Err(errors) => errors.iter().map(|e| e.to_string()).collect(),
+            }
+        };
+        assert_eq!(
+            load_errors("          keys: [k.pub]\n"),
+            Vec::<String>::new()
+        );
+        let keyless = "          keyless:\n            trusted_root: root.json\n            issuer: https://issuer.example\n            subject_regex: '^x@example\\.com$'\n            require_tlog: true\n";
+        assert_eq!(load_errors(keyless), Vec::<String>::new());
+        for (cosign, expected) in [
+            ("          keys: [missing.pub]\n", "p.yaml:7:18: key `missing.pub` cannot be read"),
+            ("          keys: [bad.pub]\n", "p.yaml:7:18: key `bad.pub`"),
+            ("          keyz: [k.pub]\n", "p.yaml:7:11: unknown key `keyz` in `cosign`; did you mean `keys`?"),
+            ("          keys: [k.pub]\n          trusted_root: bad.json\n", "p.yaml:8:25: trusted root `bad.json`"),
+            ("          keys: [k.pub]\n          threshold: 0\n", "must be at least 1"),
+            ("          keys: [k.pub]\n          require_tlog: true\n", "needs a `trusted_root`"),
+            ("          keyless:\n            trusted_root: root.json\n            issuer: x\n            subject_regex: '('\n", "p.yaml:10:28: `subject_regex` of `keyless`"),
+            ("          keyless:\n            trusted_root: root.json\n            issuer: x\n", "missing `subject_regex` in `keyless`"),
+            ("          signatures_repository: r.example/sigs\n          keys: [k.pub]\n", "not supported yet"),
+            ("          threshold: 1\n", "names no `keys` and no `keyless` signer"),
+        ] {
+            let errors = load_errors(cosign);
+            assert!(
+                errors.iter().any(|e| e.contains(expected)),
+                "{cosign}: expected `{expected}` in {errors:?}"
+            );
+        }
+    }
 }

@@ -103,11 +103,20 @@ pub struct CosignPolicy {
 impl CosignPolicy {
     /// What `crate::trust::verify` checks each signature against.
     pub fn requirements(&self) -> crate::trust::Requirements {
+        // A keyless signer's trusted root also holds the logs that time its certificates.
+        let trusted_root = match &self.keyless {
+            Some(keyless) => Some(keyless.trusted_root.clone()),
+            None => self.trusted_root.clone(),
+        };
         crate::trust::Requirements {
             keys: self.keys.clone(),
             annotations: self.annotations.clone(),
             require_tlog: self.require_tlog,
-            trusted_root: self.trusted_root.clone(),
+            trusted_root,
+            keyless: self.keyless.as_ref().map(|k| crate::trust::Keyless {
+                issuer: k.issuer.clone(),
+                subject_regex: k.subject_regex.clone(),
+            }),
         }
     }
 }
@@ -119,4 +128,6 @@ pub struct KeylessPolicy {
     pub trusted_root_file: String,
     pub issuer: String,
     pub subject_regex: regex::Regex,
+    /// `require_tlog` written in the `keyless` block (it means the `cosign` block's).
+    pub require_tlog: Option<bool>,
 }

@@ -186,7 +186,10 @@ impl Validator<'_> {
             );
         }
         // Keyless signatures need a log's time to be judged at; keys do not (air-gapped).
-        policy.require_tlog = require_tlog.unwrap_or(policy.keyless.is_some());
+        let keyless_tlog = policy.keyless.as_ref().and_then(|k| k.require_tlog);
+        policy.require_tlog = require_tlog
+            .or(keyless_tlog)
+            .unwrap_or(policy.keyless.is_some());
         if ok && policy.require_tlog && policy.trusted_root.is_none() {
             match &policy.keyless {
                 Some(keyless) => policy.trusted_root = Some(keyless.trusted_root.clone()),
@@ -206,6 +209,7 @@ impl Validator<'_> {
     fn keyless(&mut self, node: &Node) -> Option<KeylessPolicy> {
         let entries = self.mapping(node, "`keyless`")?;
         let (mut root, mut issuer, mut subject) = (None, None, None);
+        let mut require_tlog = None;
         let mut ok = true;
         for (key, value) in entries {
             match key.as_str().unwrap_or_default() {
@@ -231,14 +235,7 @@ impl Validator<'_> {
                         }
                     }
                 }
-                "require_tlog" => {
-                    self.trust_error(
-                        key.span,
-                        "`require_tlog` of `keyless`",
-                        "write it in the `cosign` block; keyless signatures need a log proof",
-                    );
-                    ok = false;
-                }
+                "require_tlog" => require_tlog = self.boolean(value, "`require_tlog` of `keyless`"),
                 _ => self.unknown_key(key, "`keyless`", KEYLESS_KEYS),
             }
         }
@@ -259,6 +256,7 @@ impl Validator<'_> {
             trusted_root_file,
             issuer,
             subject_regex,
+            require_tlog,
         })
     }
 

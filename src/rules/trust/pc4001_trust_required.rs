@@ -22,6 +22,13 @@ crate::declare_rule! {
     ///           annotations: { env: prod }   # required signed annotations (`.sig` format)
     ///           require_tlog: false     # true: a log entry, proven with trusted_root's keys
     ///           trusted_root: trust/trusted_root.json
+    ///       - images: ["registry.acme.internal/**"]
+    ///         cosign:
+    ///           keyless:                # a Fulcio certificate for this identity
+    ///             trusted_root: trust/trusted_root.json   # protobuf-specs JSON
+    ///             issuer: https://token.actions.githubusercontent.com
+    ///             subject_regex: '^https://github\.com/acme/.+/release\.yml@refs/tags/v'
+    ///           require_tlog: true      # the default for keyless: a log proof times it
     ///     unmatched: deny               # images no entry matches: deny (default) | allow
     /// ```
     ///
@@ -38,8 +45,13 @@ crate::declare_rule! {
     /// `cosign sign` signs by default). A signature binds its key (over the exact payload, or
     /// the DSSE envelope), the digest (`critical.image.docker-manifest-digest`, or the in-toto
     /// subject of a `https://sigstore.dev/cosign/sign/v1` statement) and, when asked, a log
-    /// entry whose signed timestamp a trusted log key vouches for. Any valid signature (or
-    /// `threshold` of them, by distinct keys) passes; invalid ones beside it are noted.
+    /// entry whose signed timestamp a trusted log key vouches for. Keyless, the certificate
+    /// must chain to a CA of the trusted root and be valid at that log time, name the
+    /// `issuer` (extension 1.3.6.1.4.1.57264.1.8, or the legacy .1.1) and a subject (URI or
+    /// e-mail) that `subject_regex` matches (unanchored, as cosign's
+    /// `--certificate-identity-regexp`: write `^…$`), and carry an SCT by a CT log of the
+    /// trusted root. Any valid signature (or `threshold` of them, by distinct keys or
+    /// identities) passes; invalid ones beside it are noted.
     ///
     /// Fails closed: no signature, none valid, no entry for the image under
     /// `unmatched: deny`, or a source that cannot show signatures (`oci:`, `docker-archive:`)

@@ -1,0 +1,410 @@
+//! `trust-required` against a real registry (Debian's `docker-registry`), images made with
+//! umoci and pushed with skopeo, signed by `tests/trust/signer.py`: an independent signer on
+//! Python's `cryptography` that shares no code with the verifier and writes what cosign writes
+//! (cross-checked against pip `sigstore` by `tests/trust/crosscheck.py`). Needs `python3` with
+//! `cryptography` (`python3 -m pip install cryptography`; tests/run.sh installs it).
+
+use super::support::registry::{Config, Registry};
+use super::support::tools::{self, ImageSpec};
+use super::{check, findings_of};
+use portcullis::image::digest::Digest;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn signer_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/trust/signer.py")
+}
+
+/// Runs the signer; its JSON summary on success.
+fn sign(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let output = Command::new("python3")
+        .arg(signer_script())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("python3 is needed for the trust tests ({e})"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("No module named 'cryptography'"),
+        "the test signer needs Python's `cryptography`: `python3 -m pip install cryptography` \
+         (tests/run.sh installs it)"
+    );
+    assert!(output.status.success(), "signer {args:?} failed: {stderr}");
+    serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+/// A registry with `app:1` in it, its manifest saved for the signer, a key pair, and a
+/// policy that requires signatures by that key.
+struct Setup {
+    registry: Registry,
+    dir: tempfile::TempDir,
+    digest: String,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let registry = Registry::start(Config::default());
+        let dir = tempfile::tempdir().expect("tmp");
+        let layout = dir.path().join("layout");
+        tools::umoci_image(&layout, "1", &ImageSpec::default());
+        registry.push(&layout, "1", "app:1", &[]);
+        let manifest = tools::run(
+            "skopeo",
+            &[
+                "--insecure-policy",
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                &format!("docker://{}/app:1", registry.host),
+            ],
+        )
+        .stdout;
+        std::fs::write(dir.path().join("image-manifest.json"), &manifest).expect("write");
+        let digest = Digest::sha256_of(&manifest).to_string();
+        for name in ["key", "other"] {
+            sign(
+                dir.path(),
+                &["keygen", "--kind", "ecdsa-p256", "--out", name],
+            );
+        }
+        let setup = Setup {
+            registry,
+            dir,
+            digest,
+        };
+        setup.policy("key/key.pub", "");
+        setup
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `policy.yaml`: only trust-required, with `key` and extra `cosign` lines.
+    fn policy(&self, key: &str, extra: &str) {
+        let text = format!(
+            "version: 1\nextends: none\nrules:\n  trust-required:\n    verify:\n      - images: [\"{}/**\"]\n        cosign:\n          keys: [{key}]\n{extra}",
+            self.registry.host
+        );
+        std::fs::write(self.path().join("policy.yaml"), text).expect("policy");
+    }
+
+    fn sig_tag(&self) -> String {
+        format!("{}.sig", self.digest.replace(':', "-"))
+    }
+
+    /// Signs `app:1` in the `.sig` format with `key` (and `extra` signer options) and pushes
+    /// the signature manifest, replacing any before it.
+    fn sign_legacy(&self, key: &str, extra: &[&str]) {
+        let out = format!("legacy-{}", extra.join("-").replace(['/', '.'], "_"));
+        let repository = format!("{}/app", self.registry.host);
+        let mut args = vec![
+            "sign-legacy",
+            "--image-manifest",
+            "image-manifest.json",
+            "--repository",
+            &repository,
+            "--key",
+            key,
+            "--no-tlog",
+            "--out",
+            &out,
+        ];
+        args.extend_from_slice(extra);
+        sign(self.path(), &args);
+        let tag = self.sig_tag();
+        self.registry.push(
+            &self.path().join(&out).join("layout"),
+            &tag,
+            &format!("app:{tag}"),
+            &[],
+        );
+    }
+
+    /// Signs `app:1` as a Sigstore bundle (cosign v3) and pushes the referrer by digest and
+    /// its referrers tag-schema index (distribution 2.8 has no referrers API).
+    fn sign_bundle(&self, key: &str, extra: &[&str]) {
+        let out = format!("bundle-{}", extra.join("-").replace(['/', '.'], "_"));
+        let repository = format!("{}/app", self.registry.host);
+        let mut args = vec![
+            "sign-bundle",
+            "--image-manifest",
+            "image-manifest.json",
+            "--repository",
+            &repository,
+            "--key",
+            key,
+            "--no-tlog",
+            "--out",
+            &out,
+        ];
+        args.extend_from_slice(extra);
+        let summary = sign(self.path(), &args);
+        let artifact = summary["artifactDigest"]
+            .as_str()
+            .expect("artifact digest")
+            .to_string();
+        let layout = self.path().join(&out).join("layout");
+        self.registry.push(
+            &layout,
+            "bundle",
+            &format!("app@{artifact}"),
+            &["--preserve-digests"],
+        );
+        let index = self.path().join(&out).join("referrers-index.json");
+        tools::run(
+            "curl",
+            &[
+                "-fsS",
+                "-X",
+                "PUT",
+                "-H",
+                &format!("Content-Type: {}", super::OCI_INDEX),
+                "--data-binary",
+                &format!("@{}", index.display()),
+                &format!(
+                    "{}/v2/app/manifests/{}",
+                    self.registry.base_url(),
+                    self.digest.replace(':', "-")
+                ),
+            ],
+        );
+    }
+
+    fn check(&self) -> crate::util::Run {
+        let target = format!("docker://{}/app:1", self.registry.host);
+        check(
+            self.path(),
+            &[
+                "--policy",
+                "policy.yaml",
+                "--insecure-registry",
+                &self.registry.host,
+                &target,
+            ],
+        )
+    }
+}
+
+fn messages(run: &crate::util::Run) -> Vec<String> {
+    findings_of(run, "PC4001")
+        .into_iter()
+        .map(|(m, _, _)| m)
+        .collect()
+}
+
+#[test]
+fn an_image_nobody_signed_fails() {
+    let setup = Setup::new();
+    let run = setup.check();
+    assert_eq!(run.code, 1, "{run:?}");
+    let found = messages(&run);
+    assert!(found[0].contains("no signature of"), "{found:?}");
+}
+
+#[test]
+fn legacy_signatures_by_the_key_pass_and_tampered_ones_fail() {
+    let setup = Setup::new();
+    setup.sign_legacy("key/key.pem", &[]);
+    let run = setup.check();
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // Signed, but not by a key the policy names.
+    setup.policy("other/key.pub", "");
+    let run = setup.check();
+    assert_eq!(run.code, 1, "{run:?}");
+    setup.policy("key/key.pub", "");
+
+    for (tamper, cause) in [
+        ("wrong-key", "does not verify"),
+        ("other-digest", "sha256:"),
+        ("flip-signature", "does not verify"),
+        ("modified-payload", "does not verify"),
+    ] {
+        setup.sign_legacy("key/key.pem", &["--tamper", tamper]);
+        let run = setup.check();
+        assert_eq!(run.code, 1, "{tamper}: {run:?}");
+        let found = messages(&run);
+        assert!(
+            found.iter().any(|m| m.contains(cause)),
+            "{tamper}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn bundle_signatures_by_the_key_pass_and_tampered_ones_fail() {
+    let setup = Setup::new();
+    setup.sign_bundle("key/key.pem", &[]);
+    let run = setup.check();
+    assert_eq!(run.code, 0, "{run:?}");
+    for (tamper, cause) in [
+        ("wrong-key", "does not verify"),
+        ("other-digest", "sha256:"),
+        ("flip-signature", "does not verify"),
+    ] {
+        let setup = Setup::new();
+        setup.sign_bundle("key/key.pem", &["--tamper", tamper]);
+        let run = setup.check();
+        assert_eq!(run.code, 1, "{tamper}: {run:?}");
+        let found = messages(&run);
+        assert!(
+            found.iter().any(|m| m.contains(cause)),
+            "{tamper}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn a_moved_tag_is_judged_by_the_digest_it_names_now() {
+    // Signed, then the tag moves to another image: the signature is for the old digest.
+    let setup = Setup::new();
+    setup.sign_legacy("key/key.pem", &[]);
+    let layout = setup.path().join("layout");
+    tools::umoci_image(
+        &layout,
+        "2",
+        &ImageSpec {
+            user: Some("65532"),
+            ..ImageSpec::default()
+        },
+    );
+    setup.registry.push(&layout, "2", "app:1", &[]);
+    let run = setup.check();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(messages(&run)[0].contains("no signature of"), "{run:?}");
+}
+
+#[test]
+fn images_no_entry_covers_and_bad_keys() {
+    let setup = Setup::new();
+    // The entry covers another registry: under `unmatched: deny` (the default), a finding.
+    std::fs::write(
+        setup.path().join("policy.yaml"),
+        "version: 1\nextends: none\nrules:\n  trust-required:\n    verify:\n      - images: [\"ghcr.io/acme/**\"]\n        cosign:\n          keys: [key/key.pub]\n",
+    )
+    .expect("policy");
+    let run = setup.check();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        messages(&run)[0].contains("matches no `verify` entry"),
+        "{run:?}"
+    );
+    // A key file that is no public key: a policy error at its line and column.
+    std::fs::write(setup.path().join("not-a-key.pub"), "hello\n").expect("write");
+    setup.policy("not-a-key.pub", "");
+    let run = setup.check();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("policy.yaml:8:"), "{run:?}");
+    assert!(run.stderr.contains("not-a-key.pub"), "{run:?}");
+}
+
+impl Setup {
+    /// Signs keyless (a certificate from the throwaway instance in `pki/`) in `format`.
+    fn sign_keyless(&self, format: &str, identity: &str, extra: &[&str]) -> String {
+        if !self.path().join("pki/trusted_root.json").exists() {
+            sign(self.path(), &["pki", "--out", "pki"]);
+        }
+        let out = format!("{format}-{identity}-{}", extra.join("-")).replace(['/', '.', '@'], "_");
+        let repository = format!("{}/app", self.registry.host);
+        let command = if format == "legacy" {
+            "sign-legacy"
+        } else {
+            "sign-bundle"
+        };
+        let mut args = vec![
+            command,
+            "--image-manifest",
+            "image-manifest.json",
+            "--repository",
+            &repository,
+            "--identity",
+            identity,
+            "--issuer",
+            "https://issuer.portcullis.test",
+            "--pki",
+            "pki",
+            "--out",
+            &out,
+        ];
+        args.extend_from_slice(extra);
+        let summary = sign(self.path(), &args);
+        let layout = self.path().join(&out).join("layout");
+        if format == "legacy" {
+            let tag = self.sig_tag();
+            self.registry
+                .push(&layout, &tag, &format!("app:{tag}"), &[]);
+        } else {
+            let artifact = summary["artifactDigest"]
+                .as_str()
+                .expect("artifact")
+                .to_string();
+            self.registry.push(
+                &layout,
+                "bundle",
+                &format!("app@{artifact}"),
+                &["--preserve-digests"],
+            );
+            let index = self.path().join(&out).join("referrers-index.json");
+            tools::run(
+                "curl",
+                &[
+                    "-fsS",
+                    "-X",
+                    "PUT",
+                    "-H",
+                    &format!("Content-Type: {}", super::OCI_INDEX),
+                    "--data-binary",
+                    &format!("@{}", index.display()),
+                    &format!(
+                        "{}/v2/app/manifests/{}",
+                        self.registry.base_url(),
+                        self.digest.replace(':', "-")
+                    ),
+                ],
+            );
+        }
+        out
+    }
+
+    fn keyless_policy(&self, subject_regex: &str) {
+        let text = format!(
+            "version: 1\nextends: none\nrules:\n  trust-required:\n    verify:\n      - images: [\"{}/**\"]\n        cosign:\n          keyless:\n            trusted_root: pki/trusted_root.json\n            issuer: https://issuer.portcullis.test\n            subject_regex: '{subject_regex}'\n",
+            self.registry.host
+        );
+        std::fs::write(self.path().join("policy.yaml"), text).expect("policy");
+    }
+}
+
+#[test]
+fn keyless_signatures_of_the_identity_pass_in_both_formats() {
+    for format in ["legacy", "bundle"] {
+        let setup = Setup::new();
+        setup.sign_keyless(format, "release@portcullis.test", &[]);
+        setup.keyless_policy("^release@portcullis\\.test$");
+        let run = setup.check();
+        assert_eq!(run.code, 0, "{format}: {run:?}");
+        // Another identity, the same certificate authority: refused.
+        setup.keyless_policy("^deploy@portcullis\\.test$");
+        let run = setup.check();
+        assert_eq!(run.code, 1, "{format}: {run:?}");
+    }
+}
+
+#[test]
+fn keyless_tampering_fails_for_the_right_reason() {
+    for (format, tamper) in [
+        ("bundle", "no-sct"),
+        ("bundle", "unknown-log-key"),
+        ("bundle", "untrusted-ca"),
+        ("legacy", "transplanted-cert"),
+        ("legacy", "expired-cert"),
+    ] {
+        let setup = Setup::new();
+        setup.sign_keyless(format, "release@portcullis.test", &["--tamper", tamper]);
+        setup.keyless_policy("^release@portcullis\\.test$");
+        let run = setup.check();
+        assert_eq!(run.code, 1, "{format} {tamper}: {run:?}");
+        assert!(!messages(&run).is_empty(), "{format} {tamper}: {run:?}");
+    }
+}
