@@ -56,7 +56,7 @@ fn escape(text: &str) -> String {
 /// input) means the spans cannot be told apart, and everything is escaped.
 fn message(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return escape(text);
     }
     parts
