@@ -19,6 +19,7 @@
 //! followed at most 5 times, never from HTTPS to HTTP, and `reqwest` drops the `Authorization`
 //! header when a redirect leaves the host.
 
+use futures_util::future::join_all;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Client, RequestBuilder, StatusCode};
 use rustls::pki_types::pem::PemObject;
@@ -849,58 +850,85 @@ impl Repository<'_> {
         digest: &Digest,
         limits: Limits,
     ) -> Result<Vec<crate::trust::Found>, ImageError> {
-        let mut found = Vec::new();
         let tag = digest.to_string().replace(':', "-");
-        if let Some(manifest) = self
-            .optional_manifest(&format!("{tag}.sig"), limits)
-            .await?
-        {
-            for layer in manifest
-                .layers
-                .iter()
-                .filter(|l| l.media_type == SIMPLE_SIGNING)
-            {
-                let payload = self
-                    .read(ContentKind::Config, layer, limits.config_bytes)
-                    .await?;
-                found.push(crate::trust::Found::Legacy {
-                    payload,
-                    annotations: layer.annotations.clone(),
-                });
-            }
-        }
-        let referrers = match self.referrers_index(digest, limits).await? {
+        let sig_tag = format!("{tag}.sig");
+        // The `.sig` tag and the referrers API are asked at once: one round trip, not two.
+        let (legacy, referrers) = futures_util::future::join(
+            self.optional_manifest(&sig_tag, limits),
+            self.referrers_index(digest, limits),
+        )
+        .await;
+        let referrers = match referrers? {
             Some(index) => index,
             None => self.optional_index(&tag, limits).await?.unwrap_or_default(),
         };
-        for entry in referrers
+        let layers: Vec<Descriptor> = legacy?
+            .map(|manifest| manifest.layers)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|l| l.media_type == SIMPLE_SIGNING)
+            .take(MAX_SIGNATURES)
+            .collect();
+        let bundles: Vec<&Descriptor> = referrers
             .iter()
             .filter(|d| d.artifact_type.as_deref() == Some(SIGSTORE_BUNDLE))
-        {
-            let bytes = self
-                .read(ContentKind::Manifest, entry, limits.manifest_bytes)
-                .await?;
-            if !subject_is(&bytes, digest) {
-                continue;
-            }
-            let what = format!("referrer {} of {}", entry.digest, self.name);
-            let Manifest::Image(artifact) =
-                parse_manifest(&bytes, Some(&entry.media_type), None, &what)?
-            else {
-                continue;
-            };
-            for layer in artifact
-                .layers
+            .take(MAX_SIGNATURES)
+            .collect();
+        let payloads = join_all(
+            layers
                 .iter()
-                .filter(|l| l.media_type == SIGSTORE_BUNDLE)
-            {
-                let bundle = self
-                    .read(ContentKind::Config, layer, limits.config_bytes)
-                    .await?;
-                found.push(crate::trust::Found::Bundle { bundle });
-            }
+                .map(|layer| self.read(ContentKind::Config, layer, limits.config_bytes)),
+        );
+        let referrers = join_all(
+            bundles
+                .iter()
+                .map(|entry| self.bundle(entry, digest, limits)),
+        );
+        let (payloads, referrers) = futures_util::future::join(payloads, referrers).await;
+        let mut found = Vec::new();
+        for (layer, payload) in layers.iter().zip(payloads) {
+            found.push(crate::trust::Found::Legacy {
+                payload: payload?,
+                annotations: layer.annotations.clone(),
+            });
+        }
+        for bundles in referrers {
+            found.extend(bundles?);
         }
         found.truncate(MAX_SIGNATURES);
+        Ok(found)
+    }
+
+    /// The Sigstore bundles of one referrer, if its `subject` is the image `digest` names.
+    async fn bundle(
+        &self,
+        entry: &Descriptor,
+        digest: &Digest,
+        limits: Limits,
+    ) -> Result<Vec<crate::trust::Found>, ImageError> {
+        let bytes = self
+            .read(ContentKind::Manifest, entry, limits.manifest_bytes)
+            .await?;
+        if !subject_is(&bytes, digest) {
+            return Ok(Vec::new());
+        }
+        let what = format!("referrer {} of {}", entry.digest, self.name);
+        let Manifest::Image(artifact) =
+            parse_manifest(&bytes, Some(&entry.media_type), None, &what)?
+        else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        for layer in artifact
+            .layers
+            .iter()
+            .filter(|l| l.media_type == SIGSTORE_BUNDLE)
+        {
+            let bundle = self
+                .read(ContentKind::Config, layer, limits.config_bytes)
+                .await?;
+            found.push(crate::trust::Found::Bundle { bundle });
+        }
         Ok(found)
     }
 
