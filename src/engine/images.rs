@@ -319,7 +319,11 @@ fn judge_image<'a>(
             }
         }
         if let Check::Trust(check) = rule.check {
-            judge_trust(check, enabled, target, facts, &mut judged);
+            let name = match target {
+                ImageTarget::Registry { reference, .. } => Some(reference.policy_name()),
+                _ => None,
+            };
+            judge_trust(check, enabled, name, facts, &mut judged);
         }
         for (platform, history) in facts.platforms.iter().zip(&histories) {
             judge_platform(enabled, facts, platform, now, &mut judged, "");
@@ -334,14 +338,10 @@ fn judge_image<'a>(
 fn judge_trust<'a>(
     check: crate::rules::TrustCheck,
     enabled: &EnabledRule,
-    target: &ImageTarget,
+    name: Option<String>,
     facts: &'a ImageFacts,
     judged: &mut Judgement<'a>,
 ) {
-    let name = match target {
-        ImageTarget::Registry { reference, .. } => Some(reference.policy_name()),
-        _ => None,
-    };
     let entry = name
         .as_deref()
         .zip(enabled.options.verify("verify"))
@@ -511,6 +511,10 @@ impl BaseCheck<'_> {
                 for platform in &image.platforms {
                     judge_platform(enabled, image, platform, self.now, &mut judged, &prefix);
                 }
+            } else if let Check::Trust(check) = rule.check {
+                // An unsigned base image is caught in the pull request that brings it in.
+                let name = image.reference.as_ref().map(ImageReference::policy_name);
+                judge_trust(check, enabled, name, image, &mut judged);
             } else if rule.id == NON_ROOT_USER && !base.stage_sets_user {
                 if let Some(raw) = raw_user.as_mut() {
                     raw.0.retain(|d| d.span != base.final_from);

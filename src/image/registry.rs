@@ -1561,6 +1561,22 @@ fn strip_port(host: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    /// A referrer listed for an image but whose `subject` is another is no signature of it.
+    #[test]
+    fn a_referrer_for_another_image_is_not_taken() {
+        let digest = Digest::sha256_of(b"image");
+        let other = Digest::sha256_of(b"other");
+        let manifest = |subject: &Digest| {
+            format!(
+                r#"{{"schemaVersion":2,"subject":{{"mediaType":"x","digest":"{subject}","size":1}}}}"#
+            )
+        };
+        assert!(subject_is(manifest(&digest).as_bytes(), &digest));
+        assert!(!subject_is(manifest(&other).as_bytes(), &digest));
+        assert!(!subject_is(b"{}", &digest));
+        assert!(!subject_is(b"not json", &digest));
+    }
+
     use super::*;
 
     #[test]

@@ -408,3 +408,48 @@ fn keyless_tampering_fails_for_the_right_reason() {
         assert!(!messages(&run).is_empty(), "{format} {tamper}: {run:?}");
     }
 }
+
+/// With `--resolve`, the base image is judged too, at its `FROM` line: an unsigned base is
+/// caught in the pull request that brings it in.
+#[test]
+fn a_resolved_base_image_must_be_signed_too() {
+    let setup = Setup::new();
+    let dockerfile = format!("FROM {}/app:1\nUSER 1000\n", setup.registry.host);
+    std::fs::write(setup.path().join("Dockerfile"), dockerfile).expect("write");
+    let resolve = |setup: &Setup| {
+        check(
+            setup.path(),
+            &[
+                "--policy",
+                "policy.yaml",
+                "--insecure-registry",
+                &setup.registry.host,
+                "--resolve",
+                "Dockerfile",
+            ],
+        )
+    };
+    let run = resolve(&setup);
+    assert_eq!(run.code, 1, "{run:?}");
+    let found = findings_of(&run, "PC4001");
+    assert_eq!(found.len(), 1, "{run:?}");
+    assert_eq!(found[0].2, 1, "at the FROM line: {found:?}");
+    setup.sign_legacy("key/key.pem", &[]);
+    let run = resolve(&setup);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn a_keyless_signature_from_another_issuer_fails() {
+    let setup = Setup::new();
+    setup.sign_keyless("bundle", "release@portcullis.test", &[]);
+    let text = format!(
+        "version: 1\nextends: none\nrules:\n  trust-required:\n    verify:\n      - images: [\"{}/**\"]\n        cosign:\n          keyless:\n            trusted_root: pki/trusted_root.json\n            issuer: https://token.actions.githubusercontent.com\n            subject_regex: '^release@portcullis\\.test$'\n",
+        setup.registry.host
+    );
+    std::fs::write(setup.path().join("policy.yaml"), text).expect("policy");
+    let run = setup.check();
+    assert_eq!(run.code, 1, "{run:?}");
+    let found = messages(&run);
+    assert!(found[0].contains("issuer"), "{found:?}");
+}

@@ -53,6 +53,8 @@ crate::declare_rule! {
     /// trusted root. Any valid signature (or `threshold` of them, by distinct keys or
     /// identities) passes; invalid ones beside it are noted.
     ///
+    /// With `--resolve`, the base image of the built stage is judged too, at its `FROM` line.
+    ///
     /// Fails closed: no signature, none valid, no entry for the image under
     /// `unmatched: deny`, or a source that cannot show signatures (`oci:`, `docker-archive:`)
     /// is a finding; a registry that cannot be read is exit 3. Off unless a policy enables
