@@ -70,7 +70,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         registry, host = vs.start_registry(work)
         try:
-            refs = vs.push_images(work, registry, args.images)
+            refs = vs.push_images(work, host, args.images)
             print(f"signing {len(refs)} images ...", file=sys.stderr)
             sign_all(work, refs)
             with open(os.path.join(work, "images.txt"), "w") as f:
