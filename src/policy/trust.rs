@@ -64,6 +64,21 @@ impl VerifyPolicy {
                     out.push_str(&format!("      {k:?}: {v:?}\n"));
                 }
             }
+            if !entry.attestations.is_empty() {
+                out.push_str("  attestations:\n");
+                for a in &entry.attestations {
+                    out.push_str(&format!("    - predicate_type: {:?}\n", a.predicate_type));
+                    for (key, regex) in [
+                        ("builder_id_regex", &a.builder_id_regex),
+                        ("source_repo_regex", &a.source_repo_regex),
+                        ("source_ref_regex", &a.source_ref_regex),
+                    ] {
+                        if let Some(regex) = regex {
+                            out.push_str(&format!("      {key}: {:?}\n", regex.as_str()));
+                        }
+                    }
+                }
+            }
             if let Some(k) = &c.keyless {
                 out.push_str(&format!(
                     "    keyless:\n      trusted_root: {:?}\n      issuer: {:?}\n      subject_regex: {:?}\n",
@@ -81,8 +96,22 @@ pub struct VerifyEntry {
     /// Globs over the normalised image name (`registry/repository`).
     pub images: Vec<Glob>,
     pub cosign: CosignPolicy,
+    /// Attestations the image must carry, each signed as `cosign` requires; every one must be
+    /// satisfied.
+    pub attestations: Vec<AttestationPolicy>,
     /// Where the entry is written, for messages.
     pub span: Span,
+}
+
+/// One `attestations` entry: a predicate type and what its SLSA provenance must say.
+#[derive(Debug, Clone)]
+pub struct AttestationPolicy {
+    pub predicate_type: String,
+    pub builder_id_regex: Option<regex::Regex>,
+    pub source_repo_regex: Option<regex::Regex>,
+    pub source_ref_regex: Option<regex::Regex>,
+    /// Where the entry is written, for messages.
+    pub line: usize,
 }
 
 /// A `cosign` block.

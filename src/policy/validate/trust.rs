@@ -2,7 +2,9 @@
 
 use super::super::error::ErrorKind;
 use super::super::raw::Node;
-use super::super::trust::{CosignPolicy, KeylessPolicy, VerifyEntry, VerifyPolicy};
+use super::super::trust::{
+    AttestationPolicy, CosignPolicy, KeylessPolicy, VerifyEntry, VerifyPolicy,
+};
 use super::{OptionKind, Validator};
 use crate::finding::Span;
 use std::path::PathBuf;
@@ -17,6 +19,12 @@ const COSIGN_KEYS: &[&str] = &[
     "trusted_root",
     "keyless",
     "signatures_repository",
+];
+const ATTESTATION_KEYS: &[&str] = &[
+    "predicate_type",
+    "builder_id_regex",
+    "source_repo_regex",
+    "source_ref_regex",
 ];
 const KEYLESS_KEYS: &[&str] = &["trusted_root", "issuer", "subject_regex", "require_tlog"];
 /// Key and trusted-root files are small; a larger one is not what it claims to be.
@@ -45,6 +53,7 @@ impl Validator<'_> {
     fn verify_entry(&mut self, node: &Node) -> Option<VerifyEntry> {
         let entries = self.mapping(node, "a `verify` entry")?;
         let (mut images, mut cosign) = (None, None);
+        let mut attestations = Vec::new();
         let mut ok = true;
         for (key, value) in entries {
             match key.as_str().unwrap_or_default() {
@@ -53,13 +62,17 @@ impl Validator<'_> {
                     cosign = self.cosign(value);
                     ok &= cosign.is_some();
                 }
-                name @ ("notary" | "attestations") => {
+                "attestations" => match self.attestations(value) {
+                    Some(list) => attestations = list,
+                    None => ok = false,
+                },
+                name @ "notary" => {
                     ok = false;
                     self.trust_error(
                         key.span,
                         &format!("`{name}` of a `verify` entry"),
-                        "not supported yet by this portcullis (Docker Content Trust and \
-                         provenance come next); remove it, or the gate cannot keep its promise",
+                        "not supported yet by this portcullis (Docker Content Trust comes \
+                         next); remove it, or the gate cannot keep its promise",
                     );
                 }
                 _ => self.unknown_key(key, "a `verify` entry", ENTRY_KEYS),
@@ -85,9 +98,75 @@ impl Validator<'_> {
         Some(VerifyEntry {
             images: images?,
             cosign: cosign?,
+            attestations,
             span: node.span,
         })
         .filter(|_| ok)
+    }
+
+    fn attestations(&mut self, node: &Node) -> Option<Vec<AttestationPolicy>> {
+        let items = self.sequence(node, "`attestations`")?;
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items {
+            let Some(entries) = self.mapping(item, "an `attestations` entry") else {
+                ok = false;
+                continue;
+            };
+            let mut policy = AttestationPolicy {
+                predicate_type: String::new(),
+                builder_id_regex: None,
+                source_repo_regex: None,
+                source_ref_regex: None,
+                line: item.span.line,
+            };
+            for (key, value) in entries {
+                let name = key.as_str().unwrap_or_default();
+                let slot = match name {
+                    "predicate_type" => {
+                        match self.string(value, "`predicate_type` of an attestation") {
+                            Some(text) if !text.is_empty() => policy.predicate_type = text,
+                            Some(_) => {
+                                ok = false;
+                                self.empty(value, "`predicate_type` of an attestation");
+                            }
+                            None => ok = false,
+                        }
+                        continue;
+                    }
+                    "builder_id_regex" => &mut policy.builder_id_regex,
+                    "source_repo_regex" => &mut policy.source_repo_regex,
+                    "source_ref_regex" => &mut policy.source_ref_regex,
+                    _ => {
+                        self.unknown_key(key, "an `attestations` entry", ATTESTATION_KEYS);
+                        continue;
+                    }
+                };
+                let what = format!("`{name}` of an attestation");
+                let Some(text) = self.string(value, &what) else {
+                    ok = false;
+                    continue;
+                };
+                match regex::Regex::new(&text) {
+                    Ok(re) => *slot = Some(re),
+                    Err(e) => {
+                        ok = false;
+                        self.trust_error(value.span, &what, &e.to_string());
+                    }
+                }
+            }
+            if policy.predicate_type.is_empty()
+                && !entries
+                    .iter()
+                    .any(|(k, _)| k.as_str() == Some("predicate_type"))
+            {
+                ok = false;
+                let start = Span::point(item.span.line, item.span.column);
+                self.missing(start, "predicate_type", "an `attestations` entry", "");
+            }
+            out.push(policy);
+        }
+        ok.then_some(out)
     }
 
     fn cosign(&mut self, node: &Node) -> Option<CosignPolicy> {

@@ -224,6 +224,7 @@ mod tests {
                 trusted_root_file: None,
                 keyless: None,
             },
+            attestations: Vec::new(),
             span: Span::point(7, 9),
         };
         let mut options = RuleOptions::default();
