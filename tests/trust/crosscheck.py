@@ -55,6 +55,9 @@ IDENTITY = "release@portcullis.test"
 ISSUER = "https://issuer.portcullis.test"
 REPOSITORY = "127.0.0.1:5000/demo"
 SLSA_V1 = "https://slsa.dev/provenance/v1"
+GITHUB_IDENTITY = "https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.2.0"
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+GITHUB_PREDICATE = SIGNER.parent / "fixtures" / "provenance" / "predicates" / "slsa-v1-github.json"
 
 # The failure each tamper must produce (a substring of the verifier's message).
 BUNDLE_REJECTIONS = {
@@ -189,10 +192,11 @@ class Run:
             raise Rejected(f"statement subject {digests} does not name the image")
         return statement
 
-    def verify_keyless_bundle(self, out: Path, identity: str = IDENTITY) -> str:
+    def verify_keyless_bundle(self, out: Path, identity: str = IDENTITY, issuer: str = ISSUER,
+                              extra: tuple[Any, ...] = ()) -> str:
         bundle = Bundle.from_json(self.bundle_from_layout(out))
-        identity_policy = policy.AllOf([policy.Identity(identity=identity, issuer=ISSUER),
-                                        policy.OIDCIssuerV2(ISSUER)])
+        identity_policy = policy.AllOf([policy.Identity(identity=identity, issuer=issuer),
+                                        policy.OIDCIssuerV2(issuer), *extra])
         payload_type, payload = self.verifier.verify_dsse(bundle, identity_policy)
         if payload_type != "application/vnd.in-toto+json":
             raise Rejected(f"payload type {payload_type}")
@@ -357,6 +361,25 @@ class Run:
                         SLSA_V1, "--predicate", str(self.work / "provenance.json"))
         self.expect_accept("keyless SLSA v1 attestation (v0.1 Statement)",
                            lambda: self.verify_keyless_bundle(out))
+        # Fulcio's source claims (1.12 URI, 1.14 ref, 1.13 digest) as pip sigstore reads them,
+        # on the GitHub-shaped SLSA v1 predicate of the fixtures.
+        github = ("--identity", GITHUB_IDENTITY, "--issuer", GITHUB_ISSUER,
+                  "--source-repository", "https://github.com/acme/app",
+                  "--source-ref", "refs/tags/v1.2.0", "--source-digest", "8e1f0c3b" * 5)
+        out = self.sign("sign-bundle", "bundle-provenance", *github, "--predicate-type",
+                        SLSA_V1, "--predicate", str(GITHUB_PREDICATE),
+                        "--statement-type", "https://in-toto.io/Statement/v1")
+        claims = (policy.OIDCSourceRepositoryURI("https://github.com/acme/app"),
+                  policy.OIDCSourceRepositoryRef("refs/tags/v1.2.0"),
+                  policy.OIDCSourceRepositoryDigest("8e1f0c3b" * 5))
+        self.expect_accept("keyless SLSA v1 provenance + source claims",
+                           lambda: self.verify_keyless_bundle(out, GITHUB_IDENTITY,
+                                                              GITHUB_ISSUER, claims))
+        self.expect_reject("keyless SLSA v1 provenance, other source repository",
+                           "OIDCSourceRepositoryURI",
+                           lambda: self.verify_keyless_bundle(
+                               out, GITHUB_IDENTITY, GITHUB_ISSUER,
+                               (policy.OIDCSourceRepositoryURI("https://github.com/evil/app"),)))
         out = self.sign("sign-bundle", "bundle-attestation-v1", *self.keyless(),
                         "--predicate-type", SLSA_V1, "--predicate",
                         str(self.work / "provenance.json"), "--statement-type",

@@ -66,6 +66,10 @@ EMPTY_JSON = b"{}"
 
 OID_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")  # raw string bytes (deprecated)
 OID_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")  # DER UTF8String
+# Fulcio's source claims (DER UTF8String each), as GitHub Actions tokens fill them.
+OID_SOURCE_REPOSITORY_URI = ObjectIdentifier("1.3.6.1.4.1.57264.1.12")
+OID_SOURCE_REPOSITORY_DIGEST = ObjectIdentifier("1.3.6.1.4.1.57264.1.13")
+OID_SOURCE_REPOSITORY_REF = ObjectIdentifier("1.3.6.1.4.1.57264.1.14")
 OID_SCT_LIST = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")  # RFC 6962 §3.3
 
 CERT_LIFETIME = dt.timedelta(minutes=10)  # Fulcio's
@@ -543,6 +547,8 @@ def encode_sct(log_key: Any, timestamp_ms: int, signature: bytes) -> bytes:
 class Identity:
     subject: str  # e-mail or URI SAN
     issuer: str  # OIDC issuer
+    # Fulcio's source claims: (OID, value) in the order the leaf carries them.
+    source: list[tuple[ObjectIdentifier, str]] = field(default_factory=list)
 
 
 def issue_leaf(issuer_cert: x509.Certificate, issuer_key: Any, ct_key: Any | None,
@@ -553,7 +559,7 @@ def issue_leaf(issuer_cert: x509.Certificate, issuer_key: Any, ct_key: Any | Non
     issuer_ski = issuer_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
 
     def builder() -> x509.CertificateBuilder:
-        return (
+        built = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([]))
             .issuer_name(issuer_cert.subject)
@@ -575,6 +581,10 @@ def issue_leaf(issuer_cert: x509.Certificate, issuer_key: Any, ct_key: Any | Non
                                                       der_utf8_string(identity.issuer)),
                            critical=False)
         )
+        for oid, value in identity.source:
+            built = built.add_extension(x509.UnrecognizedExtension(oid, der_utf8_string(value)),
+                                        critical=False)
+        return built
 
     serial = _serial()
     digest = _signing_hash_for(issuer_key)
@@ -876,6 +886,9 @@ def make_signer(args: argparse.Namespace, instance: Instance | None, signed_at: 
     if keyless == (args.key is not None):
         raise UsageError("give either --key FILE or --identity/--issuer (keyless), not both")
     if not keyless:
+        if args.source_repository or args.source_ref or args.source_digest:
+            raise UsageError("--source-repository/--source-ref/--source-digest need a keyless "
+                             "signing (they are certificate extensions)")
         stray = tampers & CERTIFICATE_TAMPERS
         if stray:
             raise UsageError(f"--tamper {', '.join(sorted(stray))} needs a keyless signing")
@@ -884,7 +897,11 @@ def make_signer(args: argparse.Namespace, instance: Instance | None, signed_at: 
         return Signer(key=signing_key, claimed_public=key.public_key())
     if instance is None or args.issuer is None:
         raise UsageError("keyless signing needs --pki DIR and --issuer URL")
-    identity = Identity(args.identity, args.issuer)
+    source = [(oid, value) for oid, value in ((OID_SOURCE_REPOSITORY_URI, args.source_repository),
+                                              (OID_SOURCE_REPOSITORY_DIGEST, args.source_digest),
+                                              (OID_SOURCE_REPOSITORY_REF, args.source_ref))
+              if value is not None]
+    identity = Identity(args.identity, args.issuer, source)
     ephemeral = generate_key("ecdsa-p256")  # cosign's ephemeral keyless key
     issuer_cert, issuer_key = instance.intermediate_cert, instance.intermediate_key
     chain = instance.chain
@@ -1390,6 +1407,12 @@ def _add_signing_arguments(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--key", type=Path, help="PKCS#8 private key (keygen's key.pem)")
     who.add_argument("--identity", help="keyless: SAN e-mail or URI of the signer")
     who.add_argument("--issuer", help="keyless: OIDC issuer URL")
+    who.add_argument("--source-repository", metavar="URI",
+                     help="keyless: Fulcio's source repository URI (1.3.6.1.4.1.57264.1.12)")
+    who.add_argument("--source-ref", metavar="REF",
+                     help="keyless: Fulcio's source repository ref (1.3.6.1.4.1.57264.1.14)")
+    who.add_argument("--source-digest", metavar="SHA",
+                     help="keyless: Fulcio's source repository digest (1.3.6.1.4.1.57264.1.13)")
     who.add_argument("--pki", type=Path, help="the `pki` directory (CA, CT and Rekor keys)")
     log = parser.add_argument_group("transparency log")
     log.add_argument("--tlog", action=argparse.BooleanOptionalAction, default=True,
