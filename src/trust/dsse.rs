@@ -3,7 +3,8 @@
 //! The signature covers the pre-authentication encoding (PAE) of the payload type and the
 //! payload, never the payload alone. A *signature* of an image (`cosign sign`) is a Statement
 //! whose subject is the image digest and whose predicate type is cosign's sign predicate; any
-//! other predicate type is an attestation (`cosign attest`), which does not sign the image.
+//! other predicate type is an attestation (`cosign attest`), which does not sign the image but
+//! says something about it (its provenance, an SBOM, …).
 
 use crate::image::gojson::Shape;
 use serde::Deserialize;
@@ -49,6 +50,8 @@ struct RawStatement {
     kind: String,
     subject: Vec<RawSubject>,
     predicate_type: String,
+    #[serde(default)]
+    predicate: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +66,8 @@ struct RawSubject {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Statement {
     pub predicate_type: String,
+    /// The predicate as signed (`null` when absent).
+    pub predicate: serde_json::Value,
     /// `sha256:<hex>` of each subject with a SHA-256 digest, and its annotations.
     pub subjects: Vec<(String, BTreeMap<String, String>)>,
 }
@@ -101,22 +106,41 @@ pub(crate) fn parse_statement(payload: &[u8]) -> Result<Statement, String> {
         .collect();
     Ok(Statement {
         predicate_type: raw.predicate_type,
+        predicate: raw.predicate,
         subjects,
     })
 }
 
-/// Statement ↔ digest: a cosign signature whose subject is the image. Returns the subject's
+/// What a verification is for, which decides the predicate types it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// A signature of the image: cosign's sign predicate only.
+    Signature,
+    /// An attestation about the image: any predicate but cosign's sign predicate.
+    Attestation,
+}
+
+/// Statement ↔ purpose: a signature is cosign's sign predicate, an attestation anything else.
+pub(crate) fn bind_predicate_type(statement: &Statement, purpose: Purpose) -> Result<(), String> {
+    let is_signature = statement.predicate_type == COSIGN_SIGN_PREDICATE;
+    match purpose {
+        Purpose::Signature if !is_signature => Err(format!(
+            "the bundle is an attestation (predicate type {}), not a signature ({COSIGN_SIGN_PREDICATE})",
+            statement.predicate_type
+        )),
+        Purpose::Attestation if is_signature => Err(format!(
+            "the bundle is a signature ({COSIGN_SIGN_PREDICATE}), not an attestation"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Statement ↔ digest: the image is among the Statement's subjects. Returns that subject's
 /// annotations.
-pub(crate) fn bind_statement<'a>(
+pub(crate) fn bind_subject<'a>(
     statement: &'a Statement,
     digest: &str,
 ) -> Result<&'a BTreeMap<String, String>, String> {
-    if statement.predicate_type != COSIGN_SIGN_PREDICATE {
-        return Err(format!(
-            "the bundle is an attestation (predicate type {}), not a signature ({COSIGN_SIGN_PREDICATE})",
-            statement.predicate_type
-        ));
-    }
     match statement
         .subjects
         .iter()
@@ -164,7 +188,8 @@ mod tests {
         let hex = &DIGEST[7..];
         for kind in [STATEMENT_V1, STATEMENT_V01] {
             let parsed = parse_statement(&statement(kind, COSIGN_SIGN_PREDICATE, hex)).unwrap();
-            let annotations = bind_statement(&parsed, DIGEST).unwrap();
+            assert_eq!(bind_predicate_type(&parsed, Purpose::Signature), Ok(()));
+            let annotations = bind_subject(&parsed, DIGEST).unwrap();
             assert_eq!(annotations["env"], "prod");
         }
     }
@@ -177,7 +202,7 @@ mod tests {
             &"0".repeat(64),
         ))
         .unwrap();
-        let error = bind_statement(&parsed, DIGEST).unwrap_err();
+        let error = bind_subject(&parsed, DIGEST).unwrap_err();
         assert!(error.contains(&format!("payload names sha256:{}", "0".repeat(64))));
         assert!(error.contains(&format!("not the image {DIGEST}")));
     }
@@ -191,8 +216,31 @@ mod tests {
             hex,
         ))
         .unwrap();
-        let error = bind_statement(&parsed, DIGEST).unwrap_err();
+        let error = bind_predicate_type(&parsed, Purpose::Signature).unwrap_err();
         assert!(error.contains("is an attestation (predicate type https://slsa.dev/provenance/v1)"));
+        assert_eq!(bind_predicate_type(&parsed, Purpose::Attestation), Ok(()));
+        assert_eq!(parsed.predicate, serde_json::json!({}));
+    }
+
+    #[test]
+    fn a_signature_is_not_an_attestation() {
+        let parsed = parse_statement(&statement(
+            STATEMENT_V1,
+            COSIGN_SIGN_PREDICATE,
+            &DIGEST[7..],
+        ))
+        .unwrap();
+        let error = bind_predicate_type(&parsed, Purpose::Attestation).unwrap_err();
+        assert!(error.contains("is a signature"));
+    }
+
+    #[test]
+    fn an_absent_predicate_is_null() {
+        let payload = format!(
+            r#"{{"_type":"{STATEMENT_V1}","subject":[],"predicateType":"https://example.test/p"}}"#
+        );
+        let parsed = parse_statement(payload.as_bytes()).unwrap();
+        assert_eq!(parsed.predicate, serde_json::Value::Null);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! holds together; and carry an embedded SCT from a CT log of the trusted root over the
 //! precertificate (the TBS without the SCT list, with the issuing CA's key hash).
 
-use super::{CertificateAuthority, Keyless, TrustedRoot};
+use super::{CertificateAuthority, CertificateClaims, Keyless, TrustedRoot};
 use der::{Decode, Encode};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use std::fmt;
@@ -19,6 +19,9 @@ use x509_cert::Certificate;
 const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
 const OID_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
 const OID_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
+const OID_SOURCE_REPOSITORY_URI: &str = "1.3.6.1.4.1.57264.1.12";
+const OID_SOURCE_REPOSITORY_DIGEST: &str = "1.3.6.1.4.1.57264.1.13";
+const OID_SOURCE_REPOSITORY_REF: &str = "1.3.6.1.4.1.57264.1.14";
 const OID_SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
 const OID_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
 const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
@@ -121,6 +124,26 @@ fn issuer_of(certificate: &Certificate) -> Result<String, String> {
             .map_err(|_| format!("certificate extension {OID_ISSUER_V1} is not UTF-8"));
     }
     Err("the certificate names no OIDC issuer (extension 1.3.6.1.4.1.57264.1.8 or .1.1)".into())
+}
+
+/// Fulcio's source claims (what the OIDC token said about the repository that was built).
+/// A claim that is absent, repeated or not a DER UTF8String is `None`: never more than the
+/// certificate plainly says.
+pub(crate) fn source_claims(certificate: &Certificate) -> CertificateClaims {
+    let claim = |oid| {
+        let mut values = extension_values(certificate, oid);
+        let (Some(value), None) = (values.next(), values.next()) else {
+            return None;
+        };
+        der::asn1::Utf8StringRef::from_der(value)
+            .ok()
+            .map(|text| text.as_str().to_string())
+    };
+    CertificateClaims {
+        source_repository_uri: claim(OID_SOURCE_REPOSITORY_URI),
+        source_repository_ref: claim(OID_SOURCE_REPOSITORY_REF),
+        source_repository_digest: claim(OID_SOURCE_REPOSITORY_DIGEST),
+    }
 }
 
 /// The signer's identity: the first URI or e-mail SAN.

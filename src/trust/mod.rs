@@ -9,27 +9,36 @@
 //! The modules, one per concern: `keys` (SPKI keys, signatures as each kind is hashed),
 //! `simplesigning` (the `.sig` payload and annotations), `dsse` (PAE, in-toto Statements),
 //! `bundle` (Sigstore bundles v0.1–v0.3), `rekor` (SETs, inclusion proofs, checkpoints, log
-//! bodies), `fulcio` (keyless certificates, SCTs), `trusted_root`.
+//! bodies), `fulcio` (keyless certificates, SCTs), `trusted_root`, `provenance` (what a SLSA
+//! predicate says).
+//!
+//! Signatures ([`verify`]) and attestations ([`verify_attestation`]) take one path; they
+//! differ only in the predicate types they accept (cosign's sign predicate, or any other).
 //!
 //! The order of checks, every format: each log entry is the log's (with a trusted root); the
 //! signature is a trusted signer's (a policy key, else a keyless certificate at the proven log
 //! time); each entry records this signature; the payload names the image; the required
 //! annotations are signed. The first that fails is the verdict. Not covered yet: RFC 3161
 //! timestamps (ignored; the log's time is used), Rekor v2 entries and checkpoints, `intoto`
-//! entries, the `.sig` docker-reference (not checked, as cosign does not by default).
+//! entries, the `.sig` docker-reference (not checked, as cosign does not by default),
+//! attestations in cosign's `.att` tag (only bundle referrers are attestations here).
 
 mod bundle;
 mod dsse;
 mod fulcio;
 mod keys;
 mod pem;
+mod provenance;
 mod rekor;
 mod rfc3339;
 mod simplesigning;
 mod trusted_root;
 
+use dsse::Purpose;
 use rekor::{LogEntry, Logged, LoggedContent};
 use std::collections::BTreeMap;
+
+pub use provenance::{slsa_provenance, Provenance, SLSA_PROVENANCE_V02, SLSA_PROVENANCE_V1};
 
 /// A signature as the image sources found it, its bytes already checked against their
 /// digests. Nothing in it is trusted yet.
@@ -144,6 +153,40 @@ pub struct Verdict {
     pub result: Result<(), String>,
 }
 
+/// What a verified attestation says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attestation {
+    pub predicate_type: String,
+    pub predicate: serde_json::Value,
+    /// The Fulcio certificate's source claims, keyless only (OIDs 1.3.6.1.4.1.57264.1.12
+    /// source repository URI, .1.14 source repository ref, .1.13 source repository digest;
+    /// DER UTF8String values).
+    pub certificate: Option<CertificateClaims>,
+}
+
+/// What a Fulcio certificate says about the source that was built (from the CI's OIDC
+/// token). A claim absent, repeated or not a UTF8String is `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CertificateClaims {
+    pub source_repository_uri: Option<String>,
+    pub source_repository_ref: Option<String>,
+    pub source_repository_digest: Option<String>,
+}
+
+/// The verdict on one attestation: as [`Verdict`], with what it attests when it verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttestationVerdict {
+    /// `bundle` (the only format attestations are read from yet).
+    pub format: &'static str,
+    /// Who signed, as [`Verdict::signer`].
+    pub signer: Option<String>,
+    /// The proven log time, as [`Verdict::log_time`].
+    pub log_time: Option<i64>,
+    /// `Ok` with the Statement's predicate when every binding holds; otherwise the first that
+    /// does not, said for a person.
+    pub result: Result<Attestation, String>,
+}
+
 /// Parses a PEM public key (SubjectPublicKeyInfo) of a kind cosign accepts.
 pub fn parse_public_key_pem(pem: &str) -> Result<PublicKey, String> {
     keys::parse_pem(pem)
@@ -156,32 +199,121 @@ pub fn parse_trusted_root(json: &[u8]) -> Result<TrustedRoot, String> {
 
 /// Verifies one signature of the image whose manifest digest is `digest` (`sha256:<hex>`).
 pub fn verify(found: &Found, digest: &str, requirements: &Requirements) -> Verdict {
-    let mut verdict = Verdict {
-        format: match found {
-            Found::Legacy { .. } => "legacy",
-            Found::Bundle { .. } => "bundle",
-        },
-        signer: None,
-        log_time: None,
-        result: Ok(()),
+    let (trail, result) = verify_as(found, digest, requirements, Purpose::Signature);
+    Verdict {
+        format: format_of(found),
+        signer: trail.signer,
+        log_time: trail.log_time,
+        result: result.map(drop),
+    }
+}
+
+/// Verifies `found` as an attestation of the image `digest` names: every binding exactly as for
+/// a signature (DSSE over PAE with a required key or keyless identity, log entry, SCT, time,
+/// required annotations), and an in-toto Statement (v1, and v0.1 for older cosign) listing
+/// `digest` among its subjects — but any predicate type. `None` when `found` is not an
+/// attestation at all (a legacy `.sig` payload, a bundle holding a message signature, or a
+/// bundle whose statement is cosign's sign/v1 signature). A bundle that cannot be read far
+/// enough to tell is verified, and fails saying why.
+pub fn verify_attestation(
+    found: &Found,
+    digest: &str,
+    requirements: &Requirements,
+) -> Option<AttestationVerdict> {
+    if !may_be_attestation(found) {
+        return None;
+    }
+    let (trail, result) = verify_as(found, digest, requirements, Purpose::Attestation);
+    let result = result.and_then(|proven| {
+        let statement = proven
+            .statement
+            .ok_or("the signature carries no in-toto Statement, so attests nothing")?;
+        Ok(Attestation {
+            predicate_type: statement.predicate_type,
+            predicate: statement.predicate,
+            certificate: proven.claims,
+        })
+    });
+    Some(AttestationVerdict {
+        format: format_of(found),
+        signer: trail.signer,
+        log_time: trail.log_time,
+        result,
+    })
+}
+
+fn format_of(found: &Found) -> &'static str {
+    match found {
+        Found::Legacy { .. } => "legacy",
+        Found::Bundle { .. } => "bundle",
+    }
+}
+
+/// Whether `found` could be an attestation, from what it claims (nothing is verified here: a
+/// false claim of being a signature is caught when it is verified as one).
+fn may_be_attestation(found: &Found) -> bool {
+    let Found::Bundle { bundle } = found else {
+        return false;
     };
-    verdict.result = match found {
+    let Ok(bundle) = bundle::parse(bundle) else {
+        return true;
+    };
+    match &bundle.content {
+        bundle::Content::MessageSignature { .. } => false,
+        bundle::Content::Dsse { payload, .. } => !matches!(
+            dsse::parse_statement(payload),
+            Ok(statement) if statement.predicate_type == dsse::COSIGN_SIGN_PREDICATE
+        ),
+    }
+}
+
+/// Who signed and when, as far as verification got (filled in even when it fails later).
+#[derive(Default)]
+struct Trail {
+    signer: Option<String>,
+    log_time: Option<i64>,
+}
+
+/// What a verification proved, for the caller's view of it.
+struct Proven {
+    /// The Statement, when the signature is a DSSE envelope.
+    statement: Option<dsse::Statement>,
+    /// The source claims of the keyless certificate that signed.
+    claims: Option<CertificateClaims>,
+}
+
+/// The one verification path of signatures and attestations.
+fn verify_as(
+    found: &Found,
+    digest: &str,
+    requirements: &Requirements,
+    purpose: Purpose,
+) -> (Trail, Result<Proven, String>) {
+    let mut trail = Trail::default();
+    let result = match found {
         Found::Legacy {
             payload,
             annotations,
-        } => verify_legacy(&mut verdict, payload, annotations, digest, requirements),
-        Found::Bundle { bundle } => verify_bundle(&mut verdict, bundle, digest, requirements),
+        } => match purpose {
+            Purpose::Signature => {
+                verify_legacy(&mut trail, payload, annotations, digest, requirements)
+            }
+            Purpose::Attestation => Err("a `.sig` signature is not an attestation".into()),
+        },
+        Found::Bundle { bundle } => {
+            verify_bundle(&mut trail, bundle, digest, requirements, purpose)
+        }
     };
-    verdict
+    (trail, result)
 }
 
 fn verify_legacy(
-    verdict: &mut Verdict,
+    trail: &mut Trail,
     payload: &[u8],
     annotations: &BTreeMap<String, String>,
     digest: &str,
     requirements: &Requirements,
-) -> Result<(), String> {
+) -> Result<Proven, String> {
     if payload.len() > simplesigning::MAX_PAYLOAD_BYTES {
         return Err(format!("a payload of {} bytes is too large", payload.len()));
     }
@@ -196,18 +328,23 @@ fn verify_legacy(
         logged: LoggedContent::Payload(payload),
         claimed_key: None,
     };
-    verify_evidence(verdict, &evidence, requirements)?;
-    let claims = simplesigning::parse_payload(payload)?;
-    bind_digest(&claims.digest, digest)?;
-    bind_annotations(&requirements.annotations, &claims.annotations)
+    let claims = verify_evidence(trail, &evidence, requirements)?;
+    let signed = simplesigning::parse_payload(payload)?;
+    bind_digest(&signed.digest, digest)?;
+    bind_annotations(&requirements.annotations, &signed.annotations)?;
+    Ok(Proven {
+        statement: None,
+        claims,
+    })
 }
 
 fn verify_bundle(
-    verdict: &mut Verdict,
+    trail: &mut Trail,
     bytes: &[u8],
     digest: &str,
     requirements: &Requirements,
-) -> Result<(), String> {
+    purpose: Purpose,
+) -> Result<Proven, String> {
     let bundle = bundle::parse(bytes)?;
     match &bundle.content {
         bundle::Content::Dsse {
@@ -230,15 +367,23 @@ fn verify_bundle(
                 logged: LoggedContent::Dsse(payload),
                 claimed_key: bundle.hint.as_deref(),
             };
-            verify_evidence(verdict, &evidence, requirements)?;
+            let claims = verify_evidence(trail, &evidence, requirements)?;
             let statement = dsse::parse_statement(payload)?;
-            let annotations = dsse::bind_statement(&statement, digest)?;
-            bind_annotations(&requirements.annotations, annotations)
+            dsse::bind_predicate_type(&statement, purpose)?;
+            let annotations = dsse::bind_subject(&statement, digest)?;
+            bind_annotations(&requirements.annotations, annotations)?;
+            Ok(Proven {
+                statement: Some(statement),
+                claims,
+            })
         }
         bundle::Content::MessageSignature {
             digest: message_digest,
             signature,
         } => {
+            if purpose == Purpose::Attestation {
+                return Err("a message signature is not an attestation".into());
+            }
             let evidence = Evidence {
                 signed: Signed::Digest(message_digest),
                 signature,
@@ -248,10 +393,14 @@ fn verify_bundle(
                 logged: LoggedContent::Digest(message_digest),
                 claimed_key: bundle.hint.as_deref(),
             };
-            verify_evidence(verdict, &evidence, requirements)?;
+            let claims = verify_evidence(trail, &evidence, requirements)?;
             bind_digest(&format!("sha256:{}", hex(message_digest)), digest)
                 .map_err(|e| format!("message signature: {e}"))?;
-            bind_annotations(&requirements.annotations, &BTreeMap::new())
+            bind_annotations(&requirements.annotations, &BTreeMap::new())?;
+            Ok(Proven {
+                statement: None,
+                claims,
+            })
         }
     }
 }
@@ -276,23 +425,26 @@ struct Evidence<'a> {
     claimed_key: Option<&'a str>,
 }
 
-/// The key that made a signature, and the certificate it came in.
+/// The key that made a signature, the certificate it came in, and (keyless) what that
+/// certificate says about the source.
 struct SigningKey {
     spki: Vec<u8>,
     certificate: Option<Vec<u8>>,
+    claims: Option<CertificateClaims>,
 }
 
 /// The checks every format shares: the log entries are the log's, the signature is a trusted
-/// signer's, and the entries are this signature's. Fills in the verdict's signer and log time.
+/// signer's, and the entries are this signature's. Fills in the trail's signer and log time;
+/// returns the keyless certificate's source claims.
 fn verify_evidence(
-    verdict: &mut Verdict,
+    trail: &mut Trail,
     evidence: &Evidence<'_>,
     requirements: &Requirements,
-) -> Result<(), String> {
-    verdict.signer = evidence.claimed_key.map(str::to_string);
+) -> Result<Option<CertificateClaims>, String> {
+    trail.signer = evidence.claimed_key.map(str::to_string);
     let proven = authenticate_entries(evidence.log_entries, requirements)?;
     let log_time = proven.iter().filter_map(|(_, time)| *time).min();
-    let signing_key = find_signer(verdict, evidence, requirements, log_time)?;
+    let signing_key = find_signer(trail, evidence, requirements, log_time)?;
     for (entry, _) in &proven {
         let logged = Logged {
             signature: evidence.signature,
@@ -302,8 +454,8 @@ fn verify_evidence(
         };
         rekor::bind_body(entry, &logged)?;
     }
-    verdict.log_time = log_time;
-    Ok(())
+    trail.log_time = log_time;
+    Ok(signing_key.claims)
 }
 
 /// Proves each log entry with the trusted root; an entry that fails fails the signature.
@@ -333,17 +485,18 @@ fn authenticate_entries<'a>(
 
 /// Signature ↔ key: a key of the policy, else a keyless certificate the policy trusts.
 fn find_signer(
-    verdict: &mut Verdict,
+    trail: &mut Trail,
     evidence: &Evidence<'_>,
     requirements: &Requirements,
     log_time: Option<i64>,
 ) -> Result<SigningKey, String> {
     for key in &requirements.keys {
         if verify_signed(&key.spki, &evidence.signed, evidence.signature).is_ok() {
-            verdict.signer = Some(key.id.clone());
+            trail.signer = Some(key.id.clone());
             return Ok(SigningKey {
                 spki: key.spki.clone(),
                 certificate: evidence.certificate.map(<[u8]>::to_vec),
+                claims: None,
             });
         }
     }
@@ -358,7 +511,7 @@ fn find_signer(
                  configured",
             )?;
             let leaf = fulcio::Leaf::parse(certificate)?;
-            verdict.signer = Some(leaf.identity.to_string());
+            trail.signer = Some(leaf.identity.to_string());
             let Some(time) = log_time else {
                 return Err(
                     "a keyless signature needs a transparency-log entry whose SET shows when it \
@@ -376,11 +529,12 @@ fn find_signer(
             Ok(SigningKey {
                 spki: leaf.spki.clone(),
                 certificate: Some(certificate.to_vec()),
+                claims: Some(fulcio::source_claims(&leaf.certificate)),
             })
         }
         (None, Some(certificate)) if requirements.keys.is_empty() => {
             if let Ok(leaf) = fulcio::Leaf::parse(certificate) {
-                verdict.signer = Some(leaf.identity.to_string());
+                trail.signer = Some(leaf.identity.to_string());
             }
             Err("the signature is keyless, and the policy names no keyless identity".into())
         }
@@ -456,6 +610,8 @@ pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+#[cfg(test)]
+mod attestation_tests;
 #[cfg(test)]
 mod testdata;
 
