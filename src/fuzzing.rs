@@ -69,13 +69,19 @@ pub fn signature(data: &[u8]) {
         ..Requirements::default()
     };
     let digest = format!("sha256:{}", "a".repeat(64));
-    let _ = crate::trust::verify(
-        &Found::Bundle {
-            bundle: data.to_vec(),
-        },
-        &digest,
-        &requirements,
-    );
+    let bundle = Found::Bundle {
+        bundle: data.to_vec(),
+    };
+    let _ = crate::trust::verify(&bundle, &digest, &requirements);
+    let _ = crate::trust::verify_attestation(&bundle, &digest, &requirements);
+    if let Ok(predicate) = serde_json::from_slice::<serde_json::Value>(data) {
+        for predicate_type in [
+            crate::trust::SLSA_PROVENANCE_V1,
+            crate::trust::SLSA_PROVENANCE_V02,
+        ] {
+            let _ = crate::trust::slsa_provenance(predicate_type, &predicate);
+        }
+    }
     let annotations = [
         ("dev.cosignproject.cosign/signature", text.to_string()),
         ("dev.sigstore.cosign/bundle", text.to_string()),

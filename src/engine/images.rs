@@ -346,16 +346,18 @@ fn judge_trust<'a>(
         .as_deref()
         .zip(enabled.options.verify("verify"))
         .and_then(|(name, verify)| verify.entry_for(name));
-    let verdicts: Vec<crate::trust::Verdict> = match (entry, &facts.signatures) {
-        (Some(entry), crate::image::Signatures::Found(found)) => {
-            let requirements = entry.cosign.requirements();
-            found
-                .iter()
-                .map(|f| crate::trust::verify(f, &facts.digest, &requirements))
-                .collect()
+    let mut verdicts: Vec<crate::trust::Verdict> = Vec::new();
+    let mut attestations: Vec<crate::trust::AttestationVerdict> = Vec::new();
+    if let (Some(entry), crate::image::Signatures::Found(found)) = (entry, &facts.signatures) {
+        let requirements = entry.cosign.requirements();
+        for f in found {
+            // An attestation is judged as one; everything else is a signature candidate.
+            match crate::trust::verify_attestation(f, &facts.digest, &requirements) {
+                Some(verdict) => attestations.push(verdict),
+                None => verdicts.push(crate::trust::verify(f, &facts.digest, &requirements)),
+            }
         }
-        _ => Vec::new(),
-    };
+    }
     let mut out = Diagnostics::default();
     check(
         &crate::rules::TrustContext {
@@ -363,6 +365,7 @@ fn judge_trust<'a>(
             name: name.as_deref(),
             options: &enabled.options,
             verdicts: &verdicts,
+            attestations: &attestations,
         },
         &mut out,
     );

@@ -55,6 +55,8 @@ pub struct TrustContext<'a> {
     pub name: Option<&'a str>,
     pub options: &'a RuleOptions,
     pub verdicts: &'a [crate::trust::Verdict],
+    /// The verdicts on the image's attestations, verified the same way.
+    pub attestations: &'a [crate::trust::AttestationVerdict],
 }
 
 /// What a rule reports: where and why. The engine adds the rule, severity, target and

@@ -305,7 +305,10 @@ impl Setup {
         if !self.path().join("pki/trusted_root.json").exists() {
             sign(self.path(), &["pki", "--out", "pki"]);
         }
-        let out = format!("{format}-{identity}-{}", extra.join("-")).replace(['/', '.', '@'], "_");
+        // One output directory per signing: names from a counter (arguments make poor paths).
+        static SIGNINGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SIGNINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let out = format!("{format}-keyless-{n}");
         let repository = format!("{}/app", self.registry.host);
         let command = if format == "legacy" {
             "sign-legacy"
@@ -452,4 +455,143 @@ fn a_keyless_signature_from_another_issuer_fails() {
     assert_eq!(run.code, 1, "{run:?}");
     let found = messages(&run);
     assert!(found[0].contains("issuer"), "{found:?}");
+}
+
+/// A GitHub-shaped SLSA v1 predicate (as `actions/attest-build-provenance` writes it).
+fn github_provenance(repository: &str, git_ref: &str, builder: &str) -> String {
+    format!(
+        r#"{{"buildDefinition":{{"buildType":"https://actions.github.io/buildtypes/workflow/v1","externalParameters":{{"workflow":{{"ref":"{git_ref}","repository":"{repository}","path":".github/workflows/release.yml"}}}},"internalParameters":{{"github":{{"event_name":"push"}}}},"resolvedDependencies":[{{"uri":"git+{repository}@{git_ref}","digest":{{"gitCommit":"0123456789abcdef0123456789abcdef01234567"}}}}]}},"runDetails":{{"builder":{{"id":"{builder}"}},"metadata":{{"invocationId":"https://github.com/acme/app/actions/runs/1/attempts/1"}}}}}}"#
+    )
+}
+
+const SLSA_V1: &str = "https://slsa.dev/provenance/v1";
+const RUNNER: &str = "https://github.com/actions/runner/github-hosted";
+
+impl Setup {
+    /// A keyless signature and a keyless SLSA attestation with `predicate`, both referrers.
+    fn sign_with_provenance(&self, predicate: &str, extra: &[&str]) {
+        let signature = self.sign_keyless("bundle", "release@portcullis.test", &[]);
+        let file = self.path().join(format!("predicate-{signature}.json"));
+        std::fs::write(&file, predicate).expect("predicate");
+        let file = file.display().to_string();
+        let mut args = vec![
+            "--append-from",
+            &signature,
+            "--predicate-type",
+            SLSA_V1,
+            "--predicate",
+            &file,
+        ];
+        args.extend_from_slice(extra);
+        self.sign_keyless("bundle", "release@portcullis.test", &args);
+    }
+
+    fn provenance_policy(&self, attestations: &str) {
+        let text = format!(
+            "version: 1\nextends: none\nrules:\n  trust-required:\n    verify:\n      - images: [\"{}/**\"]\n        cosign:\n          keyless:\n            trusted_root: pki/trusted_root.json\n            issuer: https://issuer.portcullis.test\n            subject_regex: '^release@portcullis\\.test$'\n        attestations:\n{attestations}",
+            self.registry.host
+        );
+        std::fs::write(self.path().join("policy.yaml"), text).expect("policy");
+    }
+}
+
+const ACME: &str = "          - predicate_type: https://slsa.dev/provenance/v1\n            builder_id_regex: '^https://github\\.com/actions/runner/github-hosted$'\n            source_repo_regex: '^https://github\\.com/acme/'\n            source_ref_regex: '^refs/tags/v'\n";
+
+#[test]
+fn provenance_from_our_ci_and_source_passes() {
+    let setup = Setup::new();
+    setup.sign_with_provenance(
+        &github_provenance("https://github.com/acme/app", "refs/tags/v1.2.0", RUNNER),
+        &[
+            "--source-repository",
+            "https://github.com/acme/app",
+            "--source-ref",
+            "refs/tags/v1.2.0",
+        ],
+    );
+    setup.provenance_policy(ACME);
+    let run = setup.check();
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn provenance_that_says_otherwise_fails_naming_what_it_said() {
+    for (predicate, extra, said) in [
+        (
+            github_provenance(
+                "https://github.com/acme/app",
+                "refs/tags/v1",
+                "https://evil.example/runner",
+            ),
+            vec![],
+            "https://evil.example/runner",
+        ),
+        (
+            github_provenance("https://github.com/evil/app", "refs/tags/v1", RUNNER),
+            vec![],
+            "https://github.com/evil/app",
+        ),
+        (
+            github_provenance("https://github.com/acme/app", "refs/heads/main", RUNNER),
+            vec![],
+            "refs/heads/main",
+        ),
+        // The certificate says another repository than the predicate.
+        (
+            github_provenance("https://github.com/acme/app", "refs/tags/v1", RUNNER),
+            vec![
+                "--source-repository",
+                "https://github.com/acme/other",
+                "--source-ref",
+                "refs/tags/v1",
+            ],
+            "contradicts",
+        ),
+    ] {
+        let setup = Setup::new();
+        let extra: Vec<&str> = extra.iter().map(|s| &**s).collect();
+        setup.sign_with_provenance(&predicate, &extra);
+        setup.provenance_policy(ACME);
+        let run = setup.check();
+        assert_eq!(run.code, 1, "{said}: {run:?}");
+        let found = messages(&run);
+        assert!(found.iter().any(|m| m.contains(said)), "{said}: {found:?}");
+        // Never the attestation's body.
+        assert!(
+            !found.iter().any(|m| m.contains("invocationId")),
+            "{found:?}"
+        );
+    }
+}
+
+#[test]
+fn a_signature_without_provenance_or_a_tampered_attestation_fails() {
+    // Signed, but no attestation.
+    let setup = Setup::new();
+    setup.sign_keyless("bundle", "release@portcullis.test", &[]);
+    setup.provenance_policy(ACME);
+    let run = setup.check();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        messages(&run)[0].contains("no verified attestation"),
+        "{run:?}"
+    );
+    // Another predicate type required.
+    setup.provenance_policy("          - predicate_type: https://example.com/other/v1\n");
+    let run = setup.check();
+    assert_eq!(run.code, 1, "{run:?}");
+    for tamper in ["other-digest", "modified-payload"] {
+        let setup = Setup::new();
+        setup.sign_with_provenance(
+            &github_provenance("https://github.com/acme/app", "refs/tags/v1", RUNNER),
+            &["--tamper", tamper],
+        );
+        setup.provenance_policy(ACME);
+        let run = setup.check();
+        assert_eq!(run.code, 1, "{tamper}: {run:?}");
+        assert!(
+            messages(&run)[0].contains("no verified attestation"),
+            "{tamper}: {run:?}"
+        );
+    }
 }

@@ -53,6 +53,13 @@ crate::declare_rule! {
     /// trusted root. Any valid signature (or `threshold` of them, by distinct keys or
     /// identities) passes; invalid ones beside it are noted.
     ///
+    /// `attestations` entries (each a `predicate_type`, and for SLSA provenance
+    /// `builder_id_regex`, `source_repo_regex`, `source_ref_regex`) must each be met by a
+    /// verified attestation (a Sigstore bundle referrer, signed as `cosign` requires) whose
+    /// statement lists the image's digest; SLSA v1 and v0.2 are read, and a keyless
+    /// certificate's source claims must agree with the predicate. The finding names the
+    /// constraint that failed and what the attestation said instead.
+    ///
     /// With `--resolve`, the base image of the built stage is judged too, at its `FROM` line.
     ///
     /// Fails closed: no signature, none valid, no entry for the image under
@@ -155,6 +162,7 @@ fn check(ctx: &TrustContext<'_>, out: &mut Diagnostics) {
         })
         .collect();
     let threshold = entry.cosign.threshold;
+    check_attestations(ctx, entry, shown, out);
     if signers.len() >= threshold {
         if !invalid.is_empty() {
             out.note(format!(
@@ -189,6 +197,162 @@ fn check(ctx: &TrustContext<'_>, out: &mut Diagnostics) {
     );
 }
 
+/// Every `attestations` entry of the deciding `verify` entry must be met by a verified
+/// attestation of its predicate type whose SLSA provenance matches; the finding says which
+/// constraint failed and what the attestation said instead, never its body.
+fn check_attestations(
+    ctx: &TrustContext<'_>,
+    entry: &crate::policy::trust::VerifyEntry,
+    shown: &str,
+    out: &mut Diagnostics,
+) {
+    for required in &entry.attestations {
+        let verified: Vec<&crate::trust::Attestation> = ctx
+            .attestations
+            .iter()
+            .filter_map(|v| v.result.as_ref().ok())
+            .filter(|a| a.predicate_type == required.predicate_type)
+            .collect();
+        if verified.is_empty() {
+            let invalid: Vec<String> = ctx
+                .attestations
+                .iter()
+                .filter_map(|v| {
+                    v.result
+                        .as_ref()
+                        .err()
+                        .map(|e| format!("{} attestation: {e}", v.format))
+                })
+                .collect();
+            let others: BTreeSet<&str> = ctx
+                .attestations
+                .iter()
+                .filter_map(|v| v.result.as_ref().ok())
+                .map(|a| a.predicate_type.as_str())
+                .collect();
+            let mut why = Vec::new();
+            if !others.is_empty() {
+                why.push(format!(
+                    "verified attestations are of other types ({})",
+                    others.into_iter().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            why.extend(invalid);
+            out.push(
+                Span::default(),
+                format!(
+                    "`{shown}` has no verified attestation of type `{}`, which the \
+                     `attestations` entry at line {} requires{}",
+                    required.predicate_type,
+                    required.line,
+                    if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", why.join("; "))
+                    }
+                ),
+            );
+            continue;
+        }
+        let mut mismatches = Vec::new();
+        let satisfied = verified
+            .iter()
+            .any(|a| match judge_provenance(required, a) {
+                Ok(()) => true,
+                Err(why) => {
+                    mismatches.push(why);
+                    false
+                }
+            });
+        if !satisfied {
+            mismatches.dedup();
+            out.push(
+                Span::default(),
+                format!(
+                    "`{shown}`'s `{}` attestation does not satisfy the `attestations` entry at \
+                     line {}: {}",
+                    required.predicate_type,
+                    required.line,
+                    mismatches.join("; ")
+                ),
+            );
+        }
+    }
+}
+
+/// Whether one verified attestation meets `required`: its SLSA fields match the patterns,
+/// and the signing certificate's source claims (keyless) agree with the predicate.
+fn judge_provenance(
+    required: &crate::policy::trust::AttestationPolicy,
+    attestation: &crate::trust::Attestation,
+) -> Result<(), String> {
+    let patterns = [
+        (&required.builder_id_regex, "builder id"),
+        (&required.source_repo_regex, "source repository"),
+        (&required.source_ref_regex, "source ref"),
+    ];
+    let provenance =
+        crate::trust::slsa_provenance(&attestation.predicate_type, &attestation.predicate);
+    let Some(provenance) = provenance else {
+        if patterns.iter().any(|(p, _)| p.is_some()) {
+            return Err(format!(
+                "its predicate type `{}` is not SLSA provenance (v1 or v0.2), so its builder and \
+                 source cannot be read",
+                attestation.predicate_type
+            ));
+        }
+        return Ok(());
+    };
+    let values = [
+        &provenance.builder_id,
+        &provenance.source_repo,
+        &provenance.source_ref,
+    ];
+    for ((pattern, what), value) in patterns.iter().zip(values) {
+        let Some(pattern) = pattern else { continue };
+        match value {
+            Some(value) if pattern.is_match(value) => {}
+            Some(value) => {
+                return Err(format!(
+                    "its {what} is `{value}`, which `{}` does not match",
+                    pattern.as_str()
+                ))
+            }
+            None => return Err(format!("it does not say its {what}")),
+        }
+    }
+    if let Some(claims) = &attestation.certificate {
+        let agree =
+            |claim: &Option<String>, stated: &Option<String>, what: &str| match (claim, stated) {
+                (Some(claim), Some(stated)) if same_source(claim) != same_source(stated) => {
+                    Err(format!(
+                "the signing certificate's {what} `{claim}` contradicts the predicate's `{stated}`"
+            ))
+                }
+                _ => Ok(()),
+            };
+        agree(
+            &claims.source_repository_uri,
+            &provenance.source_repo,
+            "source repository",
+        )?;
+        agree(
+            &claims.source_repository_ref,
+            &provenance.source_ref,
+            "source ref",
+        )?;
+    }
+    Ok(())
+}
+
+/// A source repository or ref as written in different places: `git+https://…/app.git@refs/x`
+/// and `https://…/app` name the same repository.
+fn same_source(text: &str) -> &str {
+    let text = text.strip_prefix("git+").unwrap_or(text);
+    let text = text.split('@').next().unwrap_or(text);
+    text.strip_suffix(".git").unwrap_or(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +368,7 @@ mod tests {
                 name: Some("registry.example.com/app"),
                 options,
                 verdicts: &[],
+                attestations: &[],
             },
             &mut out,
         );
@@ -261,6 +426,7 @@ mod tests {
                 name: Some("registry.example.com/app"),
                 options: &options,
                 verdicts,
+                attestations: &[],
             },
             &mut out,
         );
@@ -322,5 +488,52 @@ mod tests {
             crate::rules::OptionValue::String("allow".into()),
         );
         assert!(judge(Signatures::Found(Vec::new()), &allow).is_empty());
+    }
+
+    fn attestation(predicate: &str, claims: Option<(&str, &str)>) -> crate::trust::Attestation {
+        crate::trust::Attestation {
+            predicate_type: crate::trust::SLSA_PROVENANCE_V1.into(),
+            predicate: serde_json::from_str(predicate).unwrap(),
+            certificate: claims.map(|(repo, r)| crate::trust::CertificateClaims {
+                source_repository_uri: Some(repo.into()),
+                source_repository_ref: Some(r.into()),
+                source_repository_digest: None,
+            }),
+        }
+    }
+
+    fn required() -> crate::policy::trust::AttestationPolicy {
+        crate::policy::trust::AttestationPolicy {
+            predicate_type: crate::trust::SLSA_PROVENANCE_V1.into(),
+            builder_id_regex: Some(
+                regex::Regex::new("^https://github\\.com/actions/runner/").unwrap(),
+            ),
+            source_repo_regex: Some(regex::Regex::new("^https://github\\.com/acme/").unwrap()),
+            source_ref_regex: Some(regex::Regex::new("^refs/tags/v").unwrap()),
+            line: 12,
+        }
+    }
+
+    const GOOD: &str = r#"{"buildDefinition":{"externalParameters":{"workflow":{"repository":"https://github.com/acme/app","ref":"refs/tags/v1"}}},"runDetails":{"builder":{"id":"https://github.com/actions/runner/github-hosted"}}}"#;
+
+    #[test]
+    fn provenance_is_judged_field_by_field_and_against_the_certificate() {
+        assert_eq!(
+            judge_provenance(&required(), &attestation(GOOD, None)),
+            Ok(())
+        );
+        let claims = Some(("https://github.com/acme/app", "refs/tags/v1"));
+        assert_eq!(
+            judge_provenance(&required(), &attestation(GOOD, claims)),
+            Ok(())
+        );
+        let evil = GOOD.replace("acme/app", "evil/app");
+        let why = judge_provenance(&required(), &attestation(&evil, None)).unwrap_err();
+        assert!(why.contains("`https://github.com/evil/app`"), "{why}");
+        let contradicted = Some(("https://github.com/acme/other", "refs/tags/v1"));
+        let why = judge_provenance(&required(), &attestation(GOOD, contradicted)).unwrap_err();
+        assert!(why.contains("contradicts"), "{why}");
+        let why = judge_provenance(&required(), &attestation("{}", None)).unwrap_err();
+        assert!(why.contains("does not say its builder id"), "{why}");
     }
 }
