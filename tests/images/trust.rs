@@ -595,3 +595,34 @@ fn a_signature_without_provenance_or_a_tampered_attestation_fails() {
         );
     }
 }
+
+#[test]
+fn provenance_signed_by_an_identity_the_policy_does_not_accept_fails() {
+    let setup = Setup::new();
+    let signature = setup.sign_keyless("bundle", "release@portcullis.test", &[]);
+    let file = setup.path().join("predicate-mallory.json");
+    std::fs::write(
+        &file,
+        github_provenance("https://github.com/acme/app", "refs/tags/v1", RUNNER),
+    )
+    .expect("predicate");
+    let file = file.display().to_string();
+    setup.sign_keyless(
+        "bundle",
+        "mallory@portcullis.test",
+        &[
+            "--append-from",
+            &signature,
+            "--predicate-type",
+            SLSA_V1,
+            "--predicate",
+            &file,
+        ],
+    );
+    setup.provenance_policy(ACME);
+    let run = setup.check();
+    assert_eq!(run.code, 1, "{run:?}");
+    let found = messages(&run);
+    assert!(found[0].contains("no verified attestation"), "{found:?}");
+    assert!(found[0].contains("mallory"), "says whose it was: {found:?}");
+}
