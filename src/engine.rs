@@ -226,7 +226,21 @@ pub fn check(
     } else {
         let mut fetch = options.fetch.clone();
         // Signatures are looked for only when a rule judges them: a run without costs nothing.
-        fetch.signatures = policy.rule(rules::trust::TRUST_REQUIRED).is_some();
+        let trust = policy.rule(rules::trust::TRUST_REQUIRED);
+        fetch.signatures = trust.is_some();
+        if let Some(verify) = trust.and_then(|r| r.options.verify("verify")) {
+            for target in &wanted {
+                if let ImageTarget::Registry { reference, .. } = target {
+                    let name = reference.policy_name();
+                    let elsewhere = verify
+                        .entry_for(&name)
+                        .and_then(|e| e.cosign.signatures_repository.clone());
+                    if let Some(repository) = elsewhere {
+                        fetch.signature_repositories.insert(name, repository);
+                    }
+                }
+            }
+        }
         crate::image::gather_blocking(&wanted, &fetch)
     };
     let fetched: Vec<(ImageTarget, Result<ImageFacts, ImageError>)> =

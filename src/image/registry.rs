@@ -75,6 +75,7 @@ pub(crate) struct RegistryClient {
     contents: Cells<String, Vec<u8>>,
     scrubber: Scrubber,
     signatures: bool,
+    signature_repositories: std::collections::BTreeMap<String, String>,
 }
 
 impl RegistryClient {
@@ -110,6 +111,7 @@ impl RegistryClient {
             contents: Cells::default(),
             scrubber: Scrubber::default(),
             signatures: options.signatures,
+            signature_repositories: options.signature_repositories.clone(),
         })
     }
 
@@ -151,10 +153,26 @@ impl RegistryClient {
                 content_type: top.content_type,
             })
             .await?;
-        let signatures = if self.signatures {
-            Signatures::Found(repo.signatures(&signed, limits).await?)
-        } else {
+        let signatures = if !self.signatures {
             Signatures::NotRequested
+        } else if let Some(elsewhere) = self.signature_repositories.get(&reference.policy_name()) {
+            // The policy keeps this image's signatures in another repository.
+            let other =
+                ImageReference::parse(elsewhere).map_err(|e| ImageError::InvalidTarget {
+                    target: elsewhere.clone(),
+                    reason: e.to_string(),
+                })?;
+            let endpoint = self.endpoint(&other.registry).await?;
+            let authorization = self.authorization(&endpoint, &other.repository).await?;
+            let store = Repository {
+                client: self,
+                endpoint: &endpoint,
+                name: &other.repository,
+                auth: &authorization,
+            };
+            Signatures::Found(store.signatures(&signed, limits).await?)
+        } else {
+            Signatures::Found(repo.signatures(&signed, limits).await?)
         };
         Ok(ImageFacts {
             target: target.to_string(),

@@ -183,6 +183,9 @@ pub struct FetchOptions {
     /// Also find each image's signatures (the `.sig` tag, OCI referrers), for
     /// `trust-required`: only when a rule needs them, so a run without costs nothing more.
     pub signatures: bool,
+    /// Where the signatures of an image live when not beside it (`signatures_repository`,
+    /// cosign's `COSIGN_REPOSITORY`): the image's normalised name → `registry/repository`.
+    pub signature_repositories: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for FetchOptions {
@@ -199,6 +202,7 @@ impl Default for FetchOptions {
             max_concurrency: 8,
             limits: Limits::default(),
             signatures: false,
+            signature_repositories: Default::default(),
         }
     }
 }

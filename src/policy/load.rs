@@ -995,7 +995,7 @@ mod tests {
             ("          keys: [k.pub]\n          require_tlog: true\n", "needs a `trusted_root`"),
             ("          keyless:\n            trusted_root: root.json\n            issuer: x\n            subject_regex: '('\n", "p.yaml:10:28: `subject_regex` of `keyless`"),
             ("          keyless:\n            trusted_root: root.json\n            issuer: x\n", "missing `subject_regex` in `keyless`"),
-            ("          signatures_repository: r.example/sigs\n          keys: [k.pub]\n", "not supported yet"),
+            ("          signatures_repository: r.example/sigs:1\n          keys: [k.pub]\n", "names a repository, without a tag"),
             ("          threshold: 1\n", "names no `keys` and no `keyless` signer"),
         ] {
             let errors = load_errors(cosign);

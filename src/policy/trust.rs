@@ -55,6 +55,9 @@ impl VerifyPolicy {
             }
             out.push_str(&format!("    threshold: {}\n", c.threshold));
             out.push_str(&format!("    require_tlog: {}\n", c.require_tlog));
+            if let Some(repository) = &c.signatures_repository {
+                out.push_str(&format!("    signatures_repository: {repository:?}\n"));
+            }
             if let Some(root) = &c.trusted_root_file {
                 out.push_str(&format!("    trusted_root: {root:?}\n"));
             }
@@ -127,6 +130,8 @@ pub struct CosignPolicy {
     pub trusted_root: Option<crate::trust::TrustedRoot>,
     pub trusted_root_file: Option<String>,
     pub keyless: Option<KeylessPolicy>,
+    /// `registry/repository` where the signatures live, when not beside the image.
+    pub signatures_repository: Option<String>,
 }
 
 impl CosignPolicy {

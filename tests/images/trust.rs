@@ -626,3 +626,43 @@ fn provenance_signed_by_an_identity_the_policy_does_not_accept_fails() {
     assert!(found[0].contains("no verified attestation"), "{found:?}");
     assert!(found[0].contains("mallory"), "says whose it was: {found:?}");
 }
+
+/// `signatures_repository` (cosign's `COSIGN_REPOSITORY`): signatures kept in another
+/// repository are found there, and only there.
+#[test]
+fn signatures_kept_in_another_repository() {
+    let setup = Setup::new();
+    // Sign, but push the signature to `sigs`, not beside `app`.
+    let repository = format!("{}/app", setup.registry.host);
+    sign(
+        setup.path(),
+        &[
+            "sign-legacy",
+            "--image-manifest",
+            "image-manifest.json",
+            "--repository",
+            &repository,
+            "--key",
+            "key/key.pem",
+            "--no-tlog",
+            "--out",
+            "elsewhere",
+        ],
+    );
+    let tag = setup.sig_tag();
+    setup.registry.push(
+        &setup.path().join("elsewhere/layout"),
+        &tag,
+        &format!("sigs:{tag}"),
+        &[],
+    );
+    let run = setup.check();
+    assert_eq!(run.code, 1, "not beside the image: {run:?}");
+    let elsewhere = format!(
+        "          signatures_repository: {}/sigs\n",
+        setup.registry.host
+    );
+    setup.policy("key/key.pub", &elsewhere);
+    let run = setup.check();
+    assert_eq!(run.code, 0, "{run:?}");
+}

@@ -180,6 +180,7 @@ impl Validator<'_> {
             trusted_root: None,
             trusted_root_file: None,
             keyless: None,
+            signatures_repository: None,
         };
         let mut ok = true;
         let mut require_tlog = None;
@@ -245,12 +246,32 @@ impl Validator<'_> {
                     ok &= policy.keyless.is_some();
                 }
                 "signatures_repository" => {
-                    ok = false;
-                    self.trust_error(
-                        key.span,
-                        "`signatures_repository` of `cosign`",
-                        "not supported yet: signatures are read from the image's own repository",
-                    );
+                    let what = "`signatures_repository` of `cosign`";
+                    let Some(text) = self.string(value, what) else {
+                        ok = false;
+                        continue;
+                    };
+                    match crate::image::ImageReference::parse(&text) {
+                        Ok(r) if r.tag.is_none() && r.digest.is_none() => {
+                            policy.signatures_repository = Some(r.name());
+                        }
+                        Ok(_) => {
+                            ok = false;
+                            self.trust_error(
+                                value.span,
+                                what,
+                                "names a repository, without a tag or digest",
+                            );
+                        }
+                        Err(e) => {
+                            ok = false;
+                            self.trust_error(
+                                value.span,
+                                what,
+                                &format!("is not a repository: {e}"),
+                            );
+                        }
+                    }
                 }
                 _ => self.unknown_key(key, "`cosign`", COSIGN_KEYS),
             }

@@ -36,7 +36,8 @@ crate::declare_rule! {
     /// file that is no public key, a trusted root that does not parse are policy errors at
     /// their line.
     ///
-    /// Signatures are found where cosign writes them, in the image's repository: the
+    /// Signatures are found where cosign writes them, in the image's repository (or the
+    /// entry's `signatures_repository`, as cosign's `COSIGN_REPOSITORY`): the
     /// `sha256-<hex>.sig` tag (cosign v2, and v3 with `--new-bundle-format=false`), and
     /// Sigstore bundles among the image's OCI referrers (the referrers API, or the
     /// `sha256-<hex>` tag index where the registry lacks it: cosign v3's default). Every
@@ -388,6 +389,7 @@ mod tests {
                 trusted_root: None,
                 trusted_root_file: None,
                 keyless: None,
+                signatures_repository: None,
             },
             attestations: Vec::new(),
             span: Span::point(7, 9),
