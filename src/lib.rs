@@ -21,6 +21,7 @@ pub mod init;
 pub mod merge;
 pub mod policy;
 pub mod report;
+pub mod rfc3339;
 pub mod rules;
 pub mod shard;
 pub mod trust;

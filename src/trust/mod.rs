@@ -30,7 +30,6 @@ mod keys;
 mod pem;
 mod provenance;
 mod rekor;
-mod rfc3339;
 mod simplesigning;
 mod trusted_root;
 

@@ -146,7 +146,7 @@ fn read_validity(raw: Option<&RawValidity>) -> Result<Validity, String> {
         return Ok(Validity::default());
     };
     let time = |text: &Option<String>| match text {
-        Some(text) => super::rfc3339::parse(text)
+        Some(text) => crate::rfc3339::seconds(text, crate::rfc3339::Separator::Strict)
             .map(Some)
             .ok_or_else(|| format!("`{text}` is not an RFC 3339 time")),
         None => Ok(None),

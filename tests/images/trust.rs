@@ -140,18 +140,21 @@ impl Setup {
         ];
         args.extend_from_slice(extra);
         let summary = sign(self.path(), &args);
-        let artifact = summary["artifactDigest"]
-            .as_str()
-            .expect("artifact digest")
-            .to_string();
-        let layout = self.path().join(&out).join("layout");
+        self.push_bundle(&out, &summary);
+    }
+
+    /// Pushes a signed bundle's referrer (by digest) and its referrers tag-schema index
+    /// (distribution 2.8 has no referrers API).
+    fn push_bundle(&self, out: &str, summary: &serde_json::Value) {
+        let artifact = summary["artifactDigest"].as_str().expect("artifact digest");
+        let layout = self.path().join(out).join("layout");
         self.registry.push(
             &layout,
             "bundle",
             &format!("app@{artifact}"),
             &["--preserve-digests"],
         );
-        let index = self.path().join(&out).join("referrers-index.json");
+        let index = self.path().join(out).join("referrers-index.json");
         tools::run(
             "curl",
             &[
@@ -338,34 +341,7 @@ impl Setup {
             self.registry
                 .push(&layout, &tag, &format!("app:{tag}"), &[]);
         } else {
-            let artifact = summary["artifactDigest"]
-                .as_str()
-                .expect("artifact")
-                .to_string();
-            self.registry.push(
-                &layout,
-                "bundle",
-                &format!("app@{artifact}"),
-                &["--preserve-digests"],
-            );
-            let index = self.path().join(&out).join("referrers-index.json");
-            tools::run(
-                "curl",
-                &[
-                    "-fsS",
-                    "-X",
-                    "PUT",
-                    "-H",
-                    &format!("Content-Type: {}", super::OCI_INDEX),
-                    "--data-binary",
-                    &format!("@{}", index.display()),
-                    &format!(
-                        "{}/v2/app/manifests/{}",
-                        self.registry.base_url(),
-                        self.digest.replace(':', "-")
-                    ),
-                ],
-            );
+            self.push_bundle(&out, &summary);
         }
         out
     }

@@ -1,9 +1,23 @@
-//! RFC 3339 times, as protojson writes `google.protobuf.Timestamp` in trusted roots.
+//! RFC 3339 date-times: the one parser (trusted roots' protojson timestamps, image configs'
+//! `created`).
+
+/// What may separate the date from the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Separator {
+    /// `T` or `t`, as RFC 3339 and protojson write it.
+    Strict,
+    /// Also a space, which RFC 3339 allows readers to accept (image configs have it).
+    OrSpace,
+}
 
 /// Unix seconds of `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; the fraction is dropped.
-pub(crate) fn parse(text: &str) -> Option<i64> {
+pub fn seconds(text: &str, separator: Separator) -> Option<i64> {
     let bytes = text.as_bytes();
-    if bytes.len() < 20 || !matches!(bytes[10], b'T' | b't') {
+    let separated = match separator {
+        Separator::Strict => matches!(bytes.get(10), Some(b'T' | b't')),
+        Separator::OrSpace => matches!(bytes.get(10), Some(b'T' | b't' | b' ')),
+    };
+    if bytes.len() < 20 || !separated {
         return None;
     }
     let number = |range| number_in(text, range);
@@ -66,7 +80,11 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::*;
+
+    fn parse(text: &str) -> Option<i64> {
+        seconds(text, Separator::Strict)
+    }
 
     #[test]
     fn reads_protojson_timestamps() {
@@ -92,5 +110,17 @@ mod tests {
         ] {
             assert_eq!(parse(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn a_space_separates_where_allowed() {
+        assert_eq!(
+            seconds("2024-02-29 23:59:59-00:30", Separator::OrSpace),
+            Some(1_709_252_999)
+        );
+        assert_eq!(
+            seconds("2024-02-29 23:59:59-00:30", Separator::Strict),
+            None
+        );
     }
 }
