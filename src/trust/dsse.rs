@@ -92,15 +92,7 @@ pub(crate) fn parse_statement(payload: &[u8]) -> Result<Statement, String> {
         .into_iter()
         .filter_map(|subject| {
             let hex = subject.digest.get("sha256")?.to_ascii_lowercase();
-            let annotations = subject
-                .annotations
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|(key, value)| match value {
-                    serde_json::Value::String(text) => Some((key, text)),
-                    _ => None,
-                })
-                .collect();
+            let annotations = super::string_values(subject.annotations.unwrap_or_default());
             Some((format!("sha256:{hex}"), annotations))
         })
         .collect();

@@ -241,6 +241,19 @@ pub fn verify_attestation(
     })
 }
 
+/// The string values of a JSON object (signed annotations): only strings count.
+fn string_values<I>(map: I) -> BTreeMap<String, String>
+where
+    I: IntoIterator<Item = (String, serde_json::Value)>,
+{
+    map.into_iter()
+        .filter_map(|(key, value)| match value {
+            serde_json::Value::String(text) => Some((key, text)),
+            _ => None,
+        })
+        .collect()
+}
+
 fn format_of(found: &Found) -> &'static str {
     match found {
         Found::Legacy { .. } => "legacy",

@@ -77,15 +77,7 @@ pub(crate) fn parse_payload(payload: &[u8]) -> Result<Claims, String> {
             parsed.critical.kind
         ));
     }
-    let annotations = parsed
-        .optional
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(key, value)| match value {
-            serde_json::Value::String(text) => Some((key, text)),
-            _ => None,
-        })
-        .collect();
+    let annotations = super::string_values(parsed.optional.unwrap_or_default());
     Ok(Claims {
         digest: parsed.critical.image.docker_manifest_digest,
         annotations,
