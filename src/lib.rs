@@ -23,5 +23,6 @@ pub mod policy;
 pub mod report;
 pub mod rfc3339;
 pub mod rules;
+pub mod secrets;
 pub mod shard;
 pub mod trust;

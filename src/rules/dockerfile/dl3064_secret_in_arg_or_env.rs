@@ -1,11 +1,11 @@
-use super::pc2004_secret_in_env_or_arg::{is_secret_name, url_with_password};
-use super::pc2005_hardcoded_credential::contains_credential;
-use super::secret_value::{is_literal_secret, is_path, is_switch};
 use super::util::locate;
 use super::util::onbuild_trigger;
 use crate::dockerfile::{Args, DockerfileFacts, Instruction};
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
+use crate::secrets::{
+    contains_credential, is_literal_secret, is_path, is_secret_name, is_switch, url_with_password,
+};
 
 crate::declare_rule! {
     /// Secret passed to the build through `ARG`, or copied into `ENV` from a variable.

@@ -18,7 +18,6 @@ mod dl3056_invalid_semver_label;
 mod dl3058_invalid_email_label;
 pub(crate) mod package_managers;
 mod rpm_package_managers;
-pub(crate) mod secret_value;
 #[cfg(test)]
 pub(crate) mod testing;
 pub(crate) mod util;

@@ -1,11 +1,10 @@
-use super::pc2005_hardcoded_credential::contains_credential;
-use super::secret_value::is_literal_secret;
 use super::util::{declared_values, locate, Hits};
 use crate::dockerfile::Keyword;
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
-use regex::Regex;
-use std::sync::LazyLock;
+use crate::secrets::{
+    contains_credential, is_literal_secret, is_secret_name, redact_value, url_with_password,
+};
 
 crate::declare_rule! {
     /// Secret written as an `ENV` value or an `ARG` default.
@@ -102,7 +101,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
                 "name",
                 format!(
                     "{keyword} `{name}` {what} ({}): {}",
-                    redacted(written),
+                    redact_value(written),
                     consequence(declared.keyword)
                 ),
             );
@@ -122,147 +121,6 @@ fn consequence(keyword: Keyword) -> &'static str {
              build secret (`RUN --mount=type=secret`) or set it at run time"
         }
     }
-}
-
-/// How a secret is shown in messages: never its text, only its length.
-pub(super) fn redacted(value: &str) -> String {
-    format!("redacted, {} characters", value.chars().count())
-}
-
-/// Words of a name that mean it holds a secret.
-const SECRET_WORDS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "PASS",
-    "PWD",
-    "PASSPHRASE",
-    "SECRET",
-    "SECRETS",
-    "TOKEN",
-    "CREDENTIAL",
-    "CREDENTIALS",
-    "APIKEY",
-    "PRIVATEKEY",
-    "SECRETKEY",
-];
-
-/// Words that make `KEY` after them a secret (`API_KEY`, `PRIVATE_KEY`).
-const KEY_QUALIFIERS: &[&str] = &[
-    "API",
-    "PRIVATE",
-    "SECRET",
-    "ENCRYPTION",
-    "MASTER",
-    "ACCOUNT",
-];
-
-/// Last words that say the value is about the secret, not the secret itself.
-const NOT_THE_SECRET: &[&str] = &[
-    "ID",
-    "IDS",
-    "FILE",
-    "FILES",
-    "PATH",
-    "DIR",
-    "DIRECTORY",
-    "URL",
-    "URI",
-    "ENDPOINT",
-    "HOST",
-    "PORT",
-    "NAME",
-    "USER",
-    "USERNAME",
-    "TYPE",
-    "LENGTH",
-    "LEN",
-    "SIZE",
-    "TTL",
-    "TIMEOUT",
-    "EXPIRY",
-    "EXPIRES",
-    "EXPIRATION",
-    "ENABLED",
-    "DISABLED",
-    "ENABLE",
-    "DISABLE",
-    "REQUIRED",
-    "HEADER",
-    "FORMAT",
-    "LOCATION",
-    "PROVIDER",
-    "METHOD",
-    "MODE",
-    "POLICY",
-    "VERSION",
-    "FINGERPRINT",
-    "ALGORITHM",
-    "ARN",
-    "REGION",
-    "PREFIX",
-    "FIELD",
-    "COUNT",
-];
-
-/// The words of a variable name, upper-cased: `dbPassword` and `DB_PASSWORD` → `DB`,
-/// `PASSWORD`.
-fn name_words(name: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut previous_lower = false;
-    for c in name.chars() {
-        if !c.is_ascii_alphanumeric() {
-            words.push(std::mem::take(&mut current));
-            previous_lower = false;
-            continue;
-        }
-        if c.is_ascii_uppercase() && previous_lower {
-            words.push(std::mem::take(&mut current));
-        }
-        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        current.push(c.to_ascii_uppercase());
-    }
-    words.push(current);
-    words.retain(|w| !w.is_empty());
-    words
-}
-
-/// Whether a variable name says it holds a secret.
-pub(super) fn is_secret_name(name: &str) -> bool {
-    let words = name_words(name);
-    let Some(last) = words.last() else {
-        return false;
-    };
-    if NOT_THE_SECRET.contains(&last.as_str()) || matches!(name, "PWD" | "OLDPWD") {
-        return false;
-    }
-    words.iter().any(|w| {
-        SECRET_WORDS.contains(&w.as_str())
-            || w.ends_with("PASSWORD")
-            || w.ends_with("TOKEN")
-            || w.ends_with("SECRET")
-    }) || words
-        .windows(2)
-        .any(|pair| pair[1] == "KEY" && KEY_QUALIFIERS.contains(&pair[0].as_str()))
-}
-
-/// `scheme://user:password@` with a literal password.
-static URL_WITH_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-    crate::rules::constant_regex(r"(?i)\b([a-z][a-z0-9+.-]*)://([^/\s:@]+):([^/\s@]+)@")
-});
-
-/// The redacted form (`postgres://…:<redacted>@…`) of the first URL in `text` with a literal
-/// password, if any. Text without `://` and `@` cannot hold one and is skipped before the
-/// pattern is touched (compiling it costs a process about a millisecond).
-pub(super) fn url_with_password(text: &str) -> Option<String> {
-    if !(text.contains("://") && text.contains('@')) {
-        return None;
-    }
-    URL_WITH_PASSWORD.captures_iter(text).find_map(|c| {
-        let password = c.get(3)?.as_str();
-        let scheme = c.get(1)?.as_str();
-        is_literal_secret(password).then(|| format!("{scheme}://…:<redacted>@…"))
-    })
 }
 
 #[cfg(test)]

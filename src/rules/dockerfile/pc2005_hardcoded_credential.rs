@@ -1,8 +1,6 @@
-use super::secret_value::is_published_example;
 use crate::finding::{Severity, Span};
 use crate::rules::{Check, Diagnostics, DockerfileContext};
-use regex::Regex;
-use std::sync::OnceLock;
+use crate::secrets::{redact, scan};
 
 crate::declare_rule! {
     /// Credential in a known format written in the Dockerfile.
@@ -54,227 +52,23 @@ crate::declare_rule! {
 }
 
 fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
-    let facts = ctx.facts;
-    let lines: Vec<&str> = facts.file.source.lines().collect();
-    for (i, text) in lines.iter().enumerate() {
-        let line = i + 1;
-        let text = text.trim_end_matches('\r');
-        for found in credentials(text) {
-            if found.format.private_key && !key_material_follows(text, found.end, lines.get(i + 1))
-            {
-                continue;
-            }
-            let column = text[..found.start].chars().count() + 1;
-            let end = text[..found.end].chars().count() + 1;
-            out.push(
-                Span::new(line, column, line, end),
-                format!(
-                    "{} written in the Dockerfile ({}): anyone who can read the file or the \
-                     image history can use it; revoke it and pass a new one as a build secret",
-                    found.format.kind,
-                    hint(&found, text)
-                ),
-            );
-        }
+    let source = ctx.facts.file.source.as_str();
+    for hit in scan(source).iter().filter(|hit| hit.is_credential()) {
+        let line_start = source
+            .get(..hit.start)
+            .and_then(|before| before.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let columns = |to: usize| source.get(line_start..to).unwrap_or("").chars().count() + 1;
+        out.push(
+            Span::new(hit.line, columns(hit.start), hit.line, columns(hit.end)),
+            format!(
+                "{} written in the Dockerfile ({}): anyone who can read the file or the \
+                 image history can use it; revoke it and pass a new one as a build secret",
+                hit.kind,
+                redact(source, hit)
+            ),
+        );
     }
-}
-
-/// A credential format: what it is, how to find it, how much of it is public.
-pub(super) struct Format {
-    pub kind: &'static str,
-    pattern: &'static str,
-    /// Literal text, one of which every match of `pattern` contains. Text without any is
-    /// skipped before the pattern is compiled, so a process whose files hold no candidate
-    /// compiles none (each costs some 0.1 ms, which matters to a hook run once per file).
-    needles: &'static [&'static str],
-    /// How many leading characters are a public prefix that may be shown (`ghp_`).
-    shown_prefix: usize,
-    private_key: bool,
-    regex: OnceLock<Regex>,
-}
-
-impl Format {
-    const fn new(
-        kind: &'static str,
-        pattern: &'static str,
-        needles: &'static [&'static str],
-        shown_prefix: usize,
-    ) -> Format {
-        Format {
-            kind,
-            pattern,
-            needles,
-            shown_prefix,
-            private_key: false,
-            regex: OnceLock::new(),
-        }
-    }
-
-    /// The matches in `text`, except the example credentials vendors publish, matched
-    /// exactly (`AKIAIOSFODNN7EXAMPLE`, not any key with `EXAMPLE` in it).
-    fn find_iter<'t>(&self, text: &'t str) -> impl Iterator<Item = regex::Match<'t>> + use<'_, 't> {
-        let candidate = self.needles.iter().any(|n| text.contains(n));
-        candidate
-            .then(|| self.regex().find_iter(text))
-            .into_iter()
-            .flatten()
-            .filter(|m| !is_published_example(m.as_str()))
-    }
-
-    fn regex(&self) -> &Regex {
-        self.regex.get_or_init(|| {
-            // The patterns are constants, exercised by the tests below.
-            crate::rules::constant_regex(self.pattern)
-        })
-    }
-}
-
-/// A credential found in a line: byte range and format.
-pub(super) struct Found {
-    pub start: usize,
-    pub end: usize,
-    pub format: &'static Format,
-}
-
-static FORMATS: [Format; 16] = [
-    Format {
-        kind: "a private key",
-        pattern: r"-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----",
-        needles: &["-----BEGIN "],
-        shown_prefix: 0,
-        private_key: true,
-        regex: OnceLock::new(),
-    },
-    Format::new(
-        "an AWS access key id",
-        r"\b(AKIA|ASIA)[0-9A-Z]{16}\b",
-        &["AKIA", "ASIA"],
-        4,
-    ),
-    Format::new(
-        "a GitHub token",
-        r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b",
-        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
-        4,
-    ),
-    Format::new(
-        "a GitHub fine-grained token",
-        r"\bgithub_pat_[A-Za-z0-9_]{50,}",
-        &["github_pat_"],
-        11,
-    ),
-    Format::new(
-        "a GitLab token",
-        r"\bgl(pat|rt)-[A-Za-z0-9_-]{20,}",
-        &["glpat-", "glrt-"],
-        6,
-    ),
-    Format::new(
-        "a Slack token",
-        r"\bxox[baprs]-[0-9A-Za-z-]{10,}",
-        &["xox"],
-        5,
-    ),
-    Format::new(
-        "a Slack webhook URL",
-        r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{20,}",
-        &["hooks.slack.com"],
-        32,
-    ),
-    Format::new(
-        "a Stripe live key",
-        r"\b[sr]k_live_[0-9A-Za-z]{20,}",
-        &["k_live_"],
-        8,
-    ),
-    Format::new(
-        "a Google API key",
-        r"\bAIza[0-9A-Za-z_-]{35}\b",
-        &["AIza"],
-        4,
-    ),
-    Format::new("an npm token", r"\bnpm_[A-Za-z0-9]{36}\b", &["npm_"], 4),
-    Format::new(
-        "a PyPI token",
-        r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
-        &["pypi-"],
-        5,
-    ),
-    Format::new(
-        "a Docker Hub access token",
-        r"\bdckr_pat_[A-Za-z0-9_-]{27,}",
-        &["dckr_pat_"],
-        9,
-    ),
-    Format::new(
-        "a Hugging Face token",
-        r"\bhf_[A-Za-z0-9]{34,}\b",
-        &["hf_"],
-        3,
-    ),
-    Format::new(
-        "a SendGrid API key",
-        r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",
-        &["SG."],
-        3,
-    ),
-    Format::new(
-        "an OpenAI API key",
-        r"\bsk-(proj|svcacct|admin)-[A-Za-z0-9_-]{40,}",
-        &["sk-"],
-        3,
-    ),
-    Format::new(
-        "an Anthropic API key",
-        r"\bsk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,}",
-        &["sk-"],
-        7,
-    ),
-];
-
-/// Every credential in `text`, by format, in order.
-pub(super) fn credentials(text: &str) -> Vec<Found> {
-    let mut found: Vec<Found> = FORMATS
-        .iter()
-        .flat_map(|format| {
-            format.find_iter(text).map(move |m| Found {
-                start: m.start(),
-                end: m.end(),
-                format,
-            })
-        })
-        .collect();
-    found.sort_by_key(|f| f.start);
-    found
-}
-
-/// Whether `text` contains a credential in a known format.
-pub(super) fn contains_credential(text: &str) -> bool {
-    FORMATS.iter().any(|f| f.find_iter(text).next().is_some())
-}
-
-/// A private key header is a key only when key material follows: on the same line (an `echo`
-/// with `\n`) or on the next one (a heredoc). A `grep` for the header is not a key.
-fn key_material_follows(text: &str, end: usize, next: Option<&&str>) -> bool {
-    let is_material = |s: &str| {
-        let run = s
-            .trim_start_matches(['\\', 'n', ' ', '\t', '"', '\''])
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
-            .count();
-        run >= 20
-    };
-    is_material(text.get(end..).unwrap_or("")) || next.is_some_and(|n| is_material(n.trim()))
-}
-
-/// What may be shown of a credential: its public prefix (or the key header) and its length.
-fn hint(found: &Found, text: &str) -> String {
-    let value = text.get(found.start..found.end).unwrap_or("");
-    if found.format.private_key {
-        return format!("`{value}`");
-    }
-    let prefix: String = value.chars().take(found.format.shown_prefix).collect();
-    format!("`{prefix}…`, {} characters", value.chars().count())
 }
 
 #[cfg(test)]

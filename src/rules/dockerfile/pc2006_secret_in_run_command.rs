@@ -1,10 +1,10 @@
-use super::pc2004_secret_in_env_or_arg::{is_secret_name, redacted, url_with_password};
-use super::pc2005_hardcoded_credential::contains_credential;
-use super::secret_value::is_literal_secret;
 use super::util::{assignments, command_span, Hits};
 use crate::dockerfile::shell::{run_scripts, Script, SimpleCommand};
 use crate::finding::Severity;
 use crate::rules::{Check, Diagnostics, DockerfileContext};
+use crate::secrets::{
+    contains_credential, is_literal_secret, is_secret_name, redact_value, url_with_password,
+};
 
 crate::declare_rule! {
     /// Secret written on a `RUN` command line.
@@ -68,7 +68,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
                         "assign",
                         format!(
                             "`{name}` is set to a literal value ({}): {ADVICE}",
-                            redacted(&value)
+                            redact_value(&value)
                         ),
                     );
                 }
@@ -96,7 +96,7 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
                     format!(
                         "`{}` passes a literal secret ({}): {ADVICE}",
                         found.what,
-                        redacted(found.value)
+                        redact_value(found.value)
                     ),
                 );
             }

@@ -1,7 +1,7 @@
 use super::synthetic::{env_key, quoted_literal, run_rule};
 use crate::finding::{Severity, Span};
-use crate::rules::dockerfile::secret_value::is_placeholder;
 use crate::rules::{Check, Diagnostics, ImageContext, RuleOptions};
+use crate::secrets::is_placeholder;
 
 crate::declare_rule! {
     /// Secret in the image's environment (`Env` of the image config).

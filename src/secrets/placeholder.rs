@@ -7,7 +7,7 @@
 
 /// Whether `value` is a literal that could be a secret: not empty, not a variable reference
 /// (it expands to something else), not a path, not a switch, not a placeholder.
-pub(crate) fn is_literal_secret(value: &str) -> bool {
+pub fn is_literal_secret(value: &str) -> bool {
     let value = value.trim();
     !(value.is_empty()
         || value.contains('$')
@@ -18,7 +18,7 @@ pub(crate) fn is_literal_secret(value: &str) -> bool {
 }
 
 /// `/run/secrets/token`, `~/.netrc`, `./key`, `C:\keys\k`: where a secret is, not the secret.
-pub(crate) fn is_path(value: &str) -> bool {
+pub fn is_path(value: &str) -> bool {
     let value = value.trim();
     value.starts_with(['/', '~'])
         || value.starts_with("./")
@@ -27,7 +27,7 @@ pub(crate) fn is_path(value: &str) -> bool {
 }
 
 /// `true`, `no`, `0`, …: whether to use a secret, not the secret.
-pub(crate) fn is_switch(value: &str) -> bool {
+pub fn is_switch(value: &str) -> bool {
     matches!(
         value.trim().to_ascii_lowercase().as_str(),
         "true" | "false" | "yes" | "no" | "on" | "off" | "0" | "1"
@@ -46,7 +46,7 @@ pub(crate) fn is_switch(value: &str) -> bool {
 ///
 /// Quotes and brackets around the value are looked through: `"<token>"` is `<token>`,
 /// `'[changeme]'` is `changeme`, `<hunter2>` is `hunter2` (a secret).
-pub(crate) fn is_placeholder(value: &str) -> bool {
+pub fn is_placeholder(value: &str) -> bool {
     let value = value.trim();
     if is_variable_reference(value) || is_template_field(value) {
         return true;
@@ -74,7 +74,7 @@ const PUBLISHED_EXAMPLES: &[&str] = &[
 ];
 
 /// Whether `value` is exactly a published example credential.
-pub(crate) fn is_published_example(value: &str) -> bool {
+pub fn is_published_example(value: &str) -> bool {
     PUBLISHED_EXAMPLES.contains(&value)
 }
 

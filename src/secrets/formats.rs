@@ -1,0 +1,276 @@
+//! Credentials whose format gives them away (`ghp_…`, `AKIA…`, private key headers, URLs
+//! with a password), found in one pass over a text.
+//!
+//! Every format names literal text that each of its matches contains (its needles). One
+//! Aho-Corasick automaton over all the needles reads the text once; only the formats whose
+//! needles occur run their pattern, and a pattern is compiled the first time it is needed, so
+//! a process whose files hold no candidate compiles none (each costs some 0.1 ms, which
+//! matters to a hook run once per file).
+
+use super::placeholder::{is_literal_secret, is_published_example};
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+use std::sync::{LazyLock, OnceLock};
+
+/// What a match is and how much of it may be shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// A token: this many leading characters are a public prefix (`ghp_`).
+    Token { shown_prefix: usize },
+    /// A private key header: a key only when key material follows it.
+    PrivateKey,
+    /// `scheme://user:password@`: a secret only when the password is a literal.
+    UrlWithPassword,
+}
+
+/// A credential format: what it is, how to find it, how much of it is public.
+pub(super) struct Format {
+    pub kind: &'static str,
+    pattern: &'static str,
+    needles: &'static [&'static str],
+    pub shape: Shape,
+    regex: OnceLock<Regex>,
+}
+
+impl Format {
+    const fn token(
+        kind: &'static str,
+        pattern: &'static str,
+        needles: &'static [&'static str],
+        shown_prefix: usize,
+    ) -> Format {
+        Format::new(kind, pattern, needles, Shape::Token { shown_prefix })
+    }
+
+    const fn new(
+        kind: &'static str,
+        pattern: &'static str,
+        needles: &'static [&'static str],
+        shape: Shape,
+    ) -> Format {
+        Format {
+            kind,
+            pattern,
+            needles,
+            shape,
+            regex: OnceLock::new(),
+        }
+    }
+
+    fn regex(&self) -> &Regex {
+        // The patterns are constants, exercised by the tests.
+        self.regex
+            .get_or_init(|| crate::rules::constant_regex(self.pattern))
+    }
+
+    /// The byte ranges of this format's matches in `text`, in order, before any judgement of
+    /// what follows them: published example credentials (matched exactly) are left out, and
+    /// so are URLs whose password is not a literal.
+    fn matches<'t>(&'static self, text: &'t str) -> Box<dyn Iterator<Item = Match> + 't> {
+        let regex = self.regex();
+        if self.shape == Shape::UrlWithPassword {
+            return Box::new(regex.captures_iter(text).filter_map(move |c| {
+                let whole = c.get(0)?;
+                is_literal_secret(c.get(3)?.as_str()).then_some(Match {
+                    format: self,
+                    start: whole.start(),
+                    end: whole.end(),
+                })
+            }));
+        }
+        Box::new(
+            regex
+                .find_iter(text)
+                .filter(|m| !is_published_example(m.as_str()))
+                .map(move |m| Match {
+                    format: self,
+                    start: m.start(),
+                    end: m.end(),
+                }),
+        )
+    }
+}
+
+/// A match of a format: byte range in the text scanned.
+pub(super) struct Match {
+    pub format: &'static Format,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The kind of a URL with a literal password.
+pub const URL_WITH_PASSWORD: &str = "a URL with a password";
+
+pub(super) static FORMATS: [Format; 17] = [
+    Format::new(
+        "a private key",
+        r"-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----",
+        &["-----BEGIN "],
+        Shape::PrivateKey,
+    ),
+    Format::token(
+        "an AWS access key id",
+        r"\b(AKIA|ASIA)[0-9A-Z]{16}\b",
+        &["AKIA", "ASIA"],
+        4,
+    ),
+    Format::token(
+        "a GitHub token",
+        r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b",
+        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        4,
+    ),
+    Format::token(
+        "a GitHub fine-grained token",
+        r"\bgithub_pat_[A-Za-z0-9_]{50,}",
+        &["github_pat_"],
+        11,
+    ),
+    Format::token(
+        "a GitLab token",
+        r"\bgl(pat|rt)-[A-Za-z0-9_-]{20,}",
+        &["glpat-", "glrt-"],
+        6,
+    ),
+    Format::token(
+        "a Slack token",
+        r"\bxox[baprs]-[0-9A-Za-z-]{10,}",
+        &["xox"],
+        5,
+    ),
+    Format::token(
+        "a Slack webhook URL",
+        r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{20,}",
+        &["hooks.slack.com"],
+        32,
+    ),
+    Format::token(
+        "a Stripe live key",
+        r"\b[sr]k_live_[0-9A-Za-z]{20,}",
+        &["k_live_"],
+        8,
+    ),
+    Format::token(
+        "a Google API key",
+        r"\bAIza[0-9A-Za-z_-]{35}\b",
+        &["AIza"],
+        4,
+    ),
+    Format::token("an npm token", r"\bnpm_[A-Za-z0-9]{36}\b", &["npm_"], 4),
+    Format::token(
+        "a PyPI token",
+        r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
+        &["pypi-"],
+        5,
+    ),
+    Format::token(
+        "a Docker Hub access token",
+        r"\bdckr_pat_[A-Za-z0-9_-]{27,}",
+        &["dckr_pat_"],
+        9,
+    ),
+    Format::token(
+        "a Hugging Face token",
+        r"\bhf_[A-Za-z0-9]{34,}\b",
+        &["hf_"],
+        3,
+    ),
+    Format::token(
+        "a SendGrid API key",
+        r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",
+        &["SG."],
+        3,
+    ),
+    Format::token(
+        "an OpenAI API key",
+        r"\bsk-(proj|svcacct|admin)-[A-Za-z0-9_-]{40,}",
+        &["sk-"],
+        3,
+    ),
+    Format::token(
+        "an Anthropic API key",
+        r"\bsk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,}",
+        &["sk-"],
+        7,
+    ),
+    Format::new(
+        URL_WITH_PASSWORD,
+        r"(?i)\b([a-z][a-z0-9+.-]*)://([^/\s:@]+):([^/\s@]+)@",
+        &["://"],
+        Shape::UrlWithPassword,
+    ),
+];
+
+/// Every needle of every format, and for each needle the formats it stands for.
+struct Needles {
+    automaton: Option<AhoCorasick>,
+    formats: Vec<Vec<usize>>,
+}
+
+static NEEDLES: LazyLock<Needles> = LazyLock::new(|| {
+    let mut needles: Vec<&str> = Vec::new();
+    let mut formats: Vec<Vec<usize>> = Vec::new();
+    for (index, format) in FORMATS.iter().enumerate() {
+        for needle in format.needles {
+            match needles.iter().position(|n| n == needle) {
+                Some(at) => formats[at].push(index),
+                None => {
+                    needles.push(needle);
+                    formats.push(vec![index]);
+                }
+            }
+        }
+    }
+    // The needles are constants (short literals), which the automaton always accepts; if it
+    // ever did not, every format would be tried.
+    let automaton = AhoCorasick::new(&needles).ok();
+    Needles { automaton, formats }
+});
+
+/// Which formats' needles occur in `text`: one pass over it.
+fn candidates(text: &str) -> [bool; FORMATS.len()] {
+    let needles = &*NEEDLES;
+    let Some(automaton) = &needles.automaton else {
+        return [true; FORMATS.len()];
+    };
+    let mut found = [false; FORMATS.len()];
+    for m in automaton.find_overlapping_iter(text) {
+        for &index in &needles.formats[m.pattern().as_usize()] {
+            found[index] = true;
+        }
+    }
+    found
+}
+
+/// Every match of every format in `text`, in order of position (formats in table order at
+/// the same position).
+pub(super) fn matches(text: &str) -> Vec<Match> {
+    let candidates = candidates(text);
+    let mut found: Vec<Match> = FORMATS
+        .iter()
+        .zip(candidates)
+        .filter(|(_, candidate)| *candidate)
+        .flat_map(|(format, _)| format.matches(text))
+        .collect();
+    found.sort_by_key(|m| m.start);
+    found
+}
+
+/// A private key header is a key only when key material follows: on the same line (an `echo`
+/// with `\n`) or on the next one (a heredoc). A `grep` for the header is not a key.
+pub(super) fn key_material_follows(text: &str, end: usize) -> bool {
+    let is_material = |s: &str| {
+        let run = s
+            .trim_start_matches(['\\', 'n', ' ', '\t', '"', '\''])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+            .count();
+        run >= 20
+    };
+    let rest = text.get(end..).unwrap_or("");
+    let (same_line, next) = match rest.split_once('\n') {
+        Some((same_line, after)) => (same_line, after.split('\n').next()),
+        None => (rest, None),
+    };
+    is_material(same_line) || next.is_some_and(|n| is_material(n.trim()))
+}
