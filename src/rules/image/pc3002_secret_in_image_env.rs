@@ -1,7 +1,9 @@
-use super::synthetic::{env_key, quoted_literal, run_rule};
 use crate::finding::{Severity, Span};
-use crate::rules::{Check, Diagnostics, ImageContext, RuleOptions};
-use crate::secrets::is_placeholder;
+use crate::rules::{Check, Diagnostics, ImageContext};
+use crate::secrets::{
+    contains_credential, is_literal_secret, is_placeholder, is_secret_name, scan,
+    url_with_password, Hit,
+};
 
 crate::declare_rule! {
     /// Secret in the image's environment (`Env` of the image config).
@@ -66,31 +68,38 @@ fn check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
     }
 }
 
-/// What the Dockerfile secret rules see in `NAME=value`, if anything.
+/// What the Dockerfile secret rules would see in `ENV NAME=value`, if anything: a credential
+/// in a known format (`PC2005`), else a URL with a password or a literal under a secret name
+/// (`PC2004`, which leaves any value with a credential in it to `PC2005`).
 pub(crate) fn secret_kind(name: &str, value: &str) -> Option<&'static str> {
-    // The synthetic `ENV` writes `$` as `_` (config values are literal), so a value that is
-    // wholly `${NAME}`, left for an entrypoint to fill in, is judged before it is rewritten.
+    // A value that is wholly `${NAME}`, left for an entrypoint to fill in, is a reference.
     if is_placeholder(value) {
         return None;
     }
-    let source = format!(
-        "FROM scratch\nENV {}={}\n",
-        env_key(name),
-        quoted_literal(value)
-    );
-    let options = RuleOptions::default();
-    let on_env_line = |id: &str| {
-        run_rule(id, &source, &options)
+    let literal = as_literal(value);
+    if contains_credential(&literal) {
+        return scan(&literal)
             .iter()
-            .any(|d| d.span.line == 2)
-    };
-    if on_env_line("PC2005") {
-        Some("a credential in a known format")
-    } else if on_env_line("PC2004") {
-        Some("a secret")
-    } else {
-        None
+            .any(Hit::is_credential)
+            .then_some("a credential in a known format");
     }
+    let secret = url_with_password(&literal).is_some()
+        || (is_secret_name(name) && is_literal_secret(&literal));
+    secret.then_some("a secret")
+}
+
+/// `value` as the literal it is: nothing expands an image config value, so `$` and backquotes
+/// (which the secret judgement reads as expansions) become `_`, and control characters
+/// (newlines) become spaces, as when the value is written as one Dockerfile word.
+fn as_literal(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| match c {
+            '$' | '`' => '_',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -195,6 +204,82 @@ mod tests {
                 messages(&RULE, env(&[entry])).is_empty(),
                 "should pass {entry}"
             );
+        }
+    }
+
+    /// The judgement was once made by writing `ENV NAME=value` into a Dockerfile and running
+    /// `PC2005` and `PC2004` over it; it is made directly now and must agree with them.
+    #[test]
+    fn agrees_with_the_dockerfile_rules_on_the_same_env() {
+        use crate::rules::image::synthetic::{env_key, quoted_literal, run_rule};
+        use crate::rules::RuleOptions;
+        let through_dockerfile = |name: &str, value: &str| {
+            if is_placeholder(value) {
+                return None;
+            }
+            let source = format!(
+                "FROM scratch\nENV {}={}\n",
+                env_key(name),
+                quoted_literal(value)
+            );
+            let on_env_line = |id: &str| {
+                run_rule(id, &source, &RuleOptions::default())
+                    .iter()
+                    .any(|d| d.span.line == 2)
+            };
+            if on_env_line("PC2005") {
+                Some("a credential in a known format")
+            } else if on_env_line("PC2004") {
+                Some("a secret")
+            } else {
+                None
+            }
+        };
+        let ghp = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+        let names = [
+            "DB_PASSWORD",
+            "NPM_TOKEN",
+            "GH",
+            "my pass:word",
+            "",
+            "PWD",
+            "x.y-TOKEN",
+        ];
+        let values = [
+            "hunter2".to_string(),
+            "pa$$word".into(),
+            "`cat /t`".into(),
+            "$TOKEN".into(),
+            "x$x".into(),
+            "\"quoted\\value\"".into(),
+            "a\nb".into(),
+            "".into(),
+            " ".into(),
+            "/run/secrets/t".into(),
+            "true".into(),
+            "changeme".into(),
+            "<token>".into(),
+            "Dummy-Lake-2023".into(),
+            ghp.into(),
+            format!("x {ghp} y"),
+            format!("glpat-abc$def{}", "g".repeat(20)),
+            "AKIAIOSFODNN7EXAMPLE".into(),
+            "AKIAZ7Q3EXAMPLE2ABCD".into(),
+            "postgres://app:s3cret@db/app".into(),
+            "postgres://app:$PW@db/app".into(),
+            "https://user@example.com/x".into(),
+            "-----BEGIN RSA PRIVATE KEY-----".into(),
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAq0123456789abcdef".into(),
+            "A035C8C19219BA821ECEA86B64E628F8D684696D".into(),
+        ];
+        for name in names {
+            for value in &values {
+                assert_eq!(
+                    secret_kind(name, value),
+                    through_dockerfile(name, value),
+                    "{name}={value:?}"
+                );
+            }
         }
     }
 }

@@ -1,11 +1,16 @@
-//! Dockerfile rules over Dockerfile text made from an image: the image's `Env` and its build
-//! history are written out as instructions, so the Dockerfile rules' detection (secrets,
-//! `curl | sh`, `sudo`, …) judges images exactly as it judges Dockerfiles.
+//! Dockerfile rules over Dockerfile text made from an image: the image's build history is
+//! written out as instructions, so the Dockerfile rules' detection (secrets, `curl | sh`,
+//! `sudo`, …) judges images exactly as it judges Dockerfiles. (The image's `Env` is judged
+//! by `crate::secrets` directly; the tests check it agrees with the rules on `ENV`.)
 
+#[cfg(test)]
 use crate::dockerfile::DockerfileFacts;
+#[cfg(test)]
 use crate::rules::{Check, Diagnostic, Diagnostics, DockerfileContext, RuleOptions};
+#[cfg(test)]
 use std::collections::BTreeMap;
 
+#[cfg(test)]
 /// Runs the Dockerfile check of the rule `id` over `source`. A rule that is unknown or has no
 /// Dockerfile check reports nothing.
 pub(crate) fn run_rule(id: &str, source: &str, options: &RuleOptions) -> Vec<Diagnostic> {
@@ -48,6 +53,7 @@ pub(crate) fn quoted_literal(value: &str) -> String {
     out
 }
 
+#[cfg(test)]
 /// An environment variable name made safe for an `ENV` key: characters other than letters,
 /// digits, `_`, `.` and `-` become `_` (the words of the name are kept).
 pub(crate) fn env_key(name: &str) -> String {
