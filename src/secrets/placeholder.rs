@@ -1,5 +1,5 @@
 //! Whether a value written for a secret is one, or only stands for one: the judgement every
-//! secret rule shares (`PC2004`, `PC2005`, `PC2006`, `DL3064`, and `PC3002` through them).
+//! secret rule shares (`PC2004`, `PC2005`, `PC2006`, `DL3064`, `PC3002`), through `crate::secrets`.
 //!
 //! A placeholder is judged on the *whole* value, never on a word inside it: a real password
 //! does not become a stand-in by containing `dummy` (`Dummy-Lake-2023`), `example` or
