@@ -319,8 +319,6 @@ pub fn image_uses(file: &Dockerfile, build_args: &BTreeMap<String, String>) -> V
     let lines: Vec<&str> = file.source.lines().collect();
     let mut uses: Vec<ImageUse> = syntax_use(file, build_args, &lines).into_iter().collect();
     let mut stage_names: Vec<String> = Vec::new();
-    // A trigger's `--from` may name any stage of this file (it runs in the stages built from
-    // its own) or one of a downstream build, which cannot be known: it is judged as an image.
     let all_stage_names: Vec<String> = file.stages.iter().filter_map(|s| s.name.clone()).collect();
     for stage in &file.stages {
         let from = &file.instructions[stage.from];
@@ -341,9 +339,31 @@ pub fn image_uses(file: &Dockerfile, build_args: &BTreeMap<String, String>) -> V
         let mut scope = Scope::default();
         for index in stage.body() {
             let inst = &file.instructions[index];
-            for (kind, written) in image_flags(inst) {
+            // The instruction's own images, then those of an ONBUILD trigger: a trigger's
+            // `--from` may name any stage of this file (it runs in the stages built from its
+            // own) or one of a downstream build, which cannot be known.
+            let own = image_flags(inst)
+                .into_iter()
+                .map(|(kind, w)| (kind, w, false));
+            let trigger = match &inst.args {
+                Args::Onbuild(trigger) => image_flags(trigger),
+                _ => Vec::new(),
+            };
+            let triggered = trigger.into_iter().map(|(kind, w)| {
+                let kind = match kind {
+                    ImageUseKind::MountFrom => ImageUseKind::OnbuildMountFrom,
+                    _ => ImageUseKind::OnbuildCopyFrom,
+                };
+                (kind, w, true)
+            });
+            for (kind, written, in_trigger) in own.chain(triggered) {
                 let resolved = scope.expand(&written, file.escape);
-                if !names_stage_or_scratch(&resolved, &stage_names, stage.index + 1) {
+                let (names, before) = if in_trigger {
+                    (&all_stage_names, file.stages.len())
+                } else {
+                    (&stage_names, stage.index + 1)
+                };
+                if !names_stage_or_scratch(&resolved, names, before) {
                     uses.push(ImageUse {
                         kind,
                         written,
@@ -352,25 +372,6 @@ pub fn image_uses(file: &Dockerfile, build_args: &BTreeMap<String, String>) -> V
                         stage: stage.index,
                         span: first_line_span(inst, &lines),
                     });
-                }
-            }
-            if let Args::Onbuild(trigger) = &inst.args {
-                for (kind, written) in image_flags(trigger) {
-                    let kind = match kind {
-                        ImageUseKind::MountFrom => ImageUseKind::OnbuildMountFrom,
-                        _ => ImageUseKind::OnbuildCopyFrom,
-                    };
-                    let resolved = scope.expand(&written, file.escape);
-                    if !names_stage_or_scratch(&resolved, &all_stage_names, file.stages.len()) {
-                        uses.push(ImageUse {
-                            kind,
-                            written,
-                            resolved,
-                            instruction: Some(index),
-                            stage: stage.index,
-                            span: first_line_span(inst, &lines),
-                        });
-                    }
                 }
             }
             apply(&mut scope, inst, build_args, &global, file.escape);
