@@ -307,15 +307,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let facts = DockerfileFacts::gather("Dockerfile", src, &build_args);
-        let mut out = Diagnostics::default();
-        check(
-            &DockerfileContext {
-                facts: &facts,
-                options: &options,
-            },
-            &mut out,
-        );
-        out.0
+        crate::rules::dockerfile::testing::run_facts(&RULE, &facts, &options)
             .into_iter()
             .map(|d| (d.span.line, d.message))
             .collect()
