@@ -269,6 +269,23 @@ struct Judgement<'a> {
 }
 
 impl Judgement<'_> {
+    /// The notes and findings of a check judged once per image target (a reference or trust
+    /// check): fingerprinted without the target's digest, so a rebuilt image keeps them.
+    fn target_findings(&mut self, enabled: &EnabledRule, facts: &ImageFacts, out: Diagnostics) {
+        self.notes_of(enabled.rule, &out);
+        for d in out.0 {
+            self.findings.push((
+                enabled.rule,
+                enabled.severity,
+                Judged {
+                    stable_message: d.message.replace(&facts.digest, "<digest>"),
+                    message: d.message,
+                    line_text: "",
+                },
+            ));
+        }
+    }
+
     fn notes_of(&mut self, rule: &Rule, out: &Diagnostics) {
         for note in out.notes() {
             let note = Note::new(format!("{} {}: {note}", rule.id, rule.name));
@@ -305,18 +322,7 @@ fn judge_image<'a>(
                 },
                 &mut out,
             );
-            judged.notes_of(rule, &out);
-            for d in out.0 {
-                judged.findings.push((
-                    rule,
-                    enabled.severity,
-                    Judged {
-                        stable_message: d.message.replace(&facts.digest, "<digest>"),
-                        message: d.message,
-                        line_text: "",
-                    },
-                ));
-            }
+            judged.target_findings(enabled, facts, out);
         }
         if let Check::Trust(check) = rule.check {
             let name = match target {
@@ -369,18 +375,7 @@ fn judge_trust<'a>(
         },
         &mut out,
     );
-    judged.notes_of(enabled.rule, &out);
-    for d in out.0 {
-        judged.findings.push((
-            enabled.rule,
-            enabled.severity,
-            Judged {
-                stable_message: d.message.replace(&facts.digest, "<digest>"),
-                message: d.message,
-                line_text: "",
-            },
-        ));
-    }
+    judged.target_findings(enabled, facts, out);
 }
 
 /// Runs `enabled`'s image check (if any) over one platform. `prefix` goes before messages.
