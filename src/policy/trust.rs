@@ -134,6 +134,23 @@ pub struct CosignPolicy {
     pub signatures_repository: Option<String>,
 }
 
+impl Default for CosignPolicy {
+    /// No signer yet, one signature needed, no log entry required (keys may sign air-gapped).
+    fn default() -> Self {
+        CosignPolicy {
+            keys: Vec::new(),
+            key_files: Vec::new(),
+            threshold: 1,
+            annotations: BTreeMap::new(),
+            require_tlog: false,
+            trusted_root: None,
+            trusted_root_file: None,
+            keyless: None,
+            signatures_repository: None,
+        }
+    }
+}
+
 impl CosignPolicy {
     /// What `crate::trust::verify` checks each signature against.
     pub fn requirements(&self) -> crate::trust::Requirements {

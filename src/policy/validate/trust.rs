@@ -171,17 +171,7 @@ impl Validator<'_> {
 
     fn cosign(&mut self, node: &Node) -> Option<CosignPolicy> {
         let entries = self.mapping(node, "`cosign`")?;
-        let mut policy = CosignPolicy {
-            keys: Vec::new(),
-            key_files: Vec::new(),
-            threshold: 1,
-            annotations: Default::default(),
-            require_tlog: false,
-            trusted_root: None,
-            trusted_root_file: None,
-            keyless: None,
-            signatures_repository: None,
-        };
+        let mut policy = CosignPolicy::default();
         let mut ok = true;
         let mut require_tlog = None;
         for (key, value) in entries {

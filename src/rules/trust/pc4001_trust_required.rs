@@ -381,15 +381,8 @@ mod tests {
         let entry = VerifyEntry {
             images: vec![crate::policy::Glob::new("registry.example.com/**").unwrap()],
             cosign: CosignPolicy {
-                keys: Vec::new(),
-                key_files: Vec::new(),
                 threshold,
-                annotations: Default::default(),
-                require_tlog: false,
-                trusted_root: None,
-                trusted_root_file: None,
-                keyless: None,
-                signatures_repository: None,
+                ..CosignPolicy::default()
             },
             attestations: Vec::new(),
             span: Span::point(7, 9),
