@@ -33,24 +33,11 @@ fn predicate(name: &str) -> serde_json::Value {
 }
 
 fn keyed() -> Requirements {
-    Requirements {
-        keys: vec![key()],
-        require_tlog: true,
-        trusted_root: Some(root()),
-        ..Requirements::default()
-    }
+    super::testdata::keyed(key(), root())
 }
 
 fn keyless(pattern: &str) -> Requirements {
-    Requirements {
-        require_tlog: true,
-        trusted_root: Some(root()),
-        keyless: Some(Keyless {
-            issuer: GITHUB_ISSUER.into(),
-            subject_regex: regex::Regex::new(pattern).unwrap(),
-        }),
-        ..Requirements::default()
-    }
+    super::testdata::keyless(root(), GITHUB_ISSUER, pattern)
 }
 
 fn github() -> Requirements {

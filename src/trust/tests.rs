@@ -41,24 +41,11 @@ fn found(format: &str, name: &str) -> Found {
 }
 
 fn keyed(kind: &str) -> Requirements {
-    Requirements {
-        keys: vec![key(kind)],
-        require_tlog: true,
-        trusted_root: Some(root()),
-        ..Requirements::default()
-    }
+    super::testdata::keyed(key(kind), root())
 }
 
 fn keyless(pattern: &str) -> Requirements {
-    Requirements {
-        require_tlog: true,
-        trusted_root: Some(root()),
-        keyless: Some(Keyless {
-            issuer: ISSUER.into(),
-            subject_regex: regex::Regex::new(pattern).unwrap(),
-        }),
-        ..Requirements::default()
-    }
+    super::testdata::keyless(root(), ISSUER, pattern)
 }
 
 fn release() -> Requirements {
