@@ -213,6 +213,8 @@ fn an_honoured_pragma_is_shown_as_suppressed() {
         "{suppressed}"
     );
     assert!(!json.rule_ids().contains(&"DL3059".to_string()));
+    // A lint pragma is allowed: nothing reports it as refused.
+    assert!(!json.rule_ids().contains(&"PC0002".to_string()), "{json:?}");
 
     let sarif: serde_json::Value =
         serde_json::from_str(&p.run(&["check", "--format", "sarif"]).stdout).expect("sarif");

@@ -93,53 +93,57 @@ impl Setup {
         format!("{}.sig", self.digest.replace(':', "-"))
     }
 
-    /// Signs `app:1` in the `.sig` format with `key` (and `extra` signer options) and pushes
-    /// the signature manifest, replacing any before it.
-    fn sign_legacy(&self, key: &str, extra: &[&str]) {
-        let out = format!("legacy-{}", extra.join("-").replace(['/', '.'], "_"));
+    /// Runs the signer's `sign-<format>` (`legacy` or `bundle`) on `app:1` with `signer`
+    /// (`--key …` or `--identity …`) and `extra` options; its output directory (one per
+    /// signing, named by a counter) and its summary.
+    fn run_signer(
+        &self,
+        format: &str,
+        signer: &[&str],
+        extra: &[&str],
+    ) -> (String, serde_json::Value) {
+        static SIGNINGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SIGNINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let out = format!("{format}-{n}");
+        let command = format!("sign-{format}");
         let repository = format!("{}/app", self.registry.host);
         let mut args = vec![
-            "sign-legacy",
+            command.as_str(),
             "--image-manifest",
             "image-manifest.json",
             "--repository",
             &repository,
-            "--key",
-            key,
-            "--no-tlog",
             "--out",
             &out,
         ];
+        args.extend_from_slice(signer);
         args.extend_from_slice(extra);
-        sign(self.path(), &args);
+        let summary = sign(self.path(), &args);
+        (out, summary)
+    }
+
+    /// Pushes a `.sig` manifest the signer wrote into `out` to `repository`, replacing any
+    /// before it.
+    fn push_legacy(&self, out: &str, repository: &str) {
         let tag = self.sig_tag();
         self.registry.push(
-            &self.path().join(&out).join("layout"),
+            &self.path().join(out).join("layout"),
             &tag,
-            &format!("app:{tag}"),
+            &format!("{repository}:{tag}"),
             &[],
         );
     }
 
-    /// Signs `app:1` as a Sigstore bundle (cosign v3) and pushes the referrer by digest and
-    /// its referrers tag-schema index (distribution 2.8 has no referrers API).
+    /// Signs `app:1` in the `.sig` format with `key` (and `extra` signer options) and pushes
+    /// the signature manifest.
+    fn sign_legacy(&self, key: &str, extra: &[&str]) {
+        let (out, _) = self.run_signer("legacy", &["--key", key, "--no-tlog"], extra);
+        self.push_legacy(&out, "app");
+    }
+
+    /// Signs `app:1` as a Sigstore bundle (cosign v3) and pushes it as a referrer.
     fn sign_bundle(&self, key: &str, extra: &[&str]) {
-        let out = format!("bundle-{}", extra.join("-").replace(['/', '.'], "_"));
-        let repository = format!("{}/app", self.registry.host);
-        let mut args = vec![
-            "sign-bundle",
-            "--image-manifest",
-            "image-manifest.json",
-            "--repository",
-            &repository,
-            "--key",
-            key,
-            "--no-tlog",
-            "--out",
-            &out,
-        ];
-        args.extend_from_slice(extra);
-        let summary = sign(self.path(), &args);
+        let (out, summary) = self.run_signer("bundle", &["--key", key, "--no-tlog"], extra);
         self.push_bundle(&out, &summary);
     }
 
@@ -308,38 +312,17 @@ impl Setup {
         if !self.path().join("pki/trusted_root.json").exists() {
             sign(self.path(), &["pki", "--out", "pki"]);
         }
-        // One output directory per signing: names from a counter (arguments make poor paths).
-        static SIGNINGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = SIGNINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let out = format!("{format}-keyless-{n}");
-        let repository = format!("{}/app", self.registry.host);
-        let command = if format == "legacy" {
-            "sign-legacy"
-        } else {
-            "sign-bundle"
-        };
-        let mut args = vec![
-            command,
-            "--image-manifest",
-            "image-manifest.json",
-            "--repository",
-            &repository,
+        let keyless = [
             "--identity",
             identity,
             "--issuer",
             "https://issuer.portcullis.test",
             "--pki",
             "pki",
-            "--out",
-            &out,
         ];
-        args.extend_from_slice(extra);
-        let summary = sign(self.path(), &args);
-        let layout = self.path().join(&out).join("layout");
+        let (out, summary) = self.run_signer(format, &keyless, extra);
         if format == "legacy" {
-            let tag = self.sig_tag();
-            self.registry
-                .push(&layout, &tag, &format!("app:{tag}"), &[]);
+            self.push_legacy(&out, "app");
         } else {
             self.push_bundle(&out, &summary);
         }
@@ -609,29 +592,8 @@ fn provenance_signed_by_an_identity_the_policy_does_not_accept_fails() {
 fn signatures_kept_in_another_repository() {
     let setup = Setup::new();
     // Sign, but push the signature to `sigs`, not beside `app`.
-    let repository = format!("{}/app", setup.registry.host);
-    sign(
-        setup.path(),
-        &[
-            "sign-legacy",
-            "--image-manifest",
-            "image-manifest.json",
-            "--repository",
-            &repository,
-            "--key",
-            "key/key.pem",
-            "--no-tlog",
-            "--out",
-            "elsewhere",
-        ],
-    );
-    let tag = setup.sig_tag();
-    setup.registry.push(
-        &setup.path().join("elsewhere/layout"),
-        &tag,
-        &format!("sigs:{tag}"),
-        &[],
-    );
+    let (out, _) = setup.run_signer("legacy", &["--key", "key/key.pem", "--no-tlog"], &[]);
+    setup.push_legacy(&out, "sigs");
     let run = setup.check();
     assert_eq!(run.code, 1, "not beside the image: {run:?}");
     let elsewhere = format!(
