@@ -1,4 +1,4 @@
-//! Test support for image sources: real tools (docker-registry, umoci, skopeo, openssl,
+//! Test support for image sources: real tools (docker-registry, notary, umoci, skopeo, openssl,
 //! htpasswd) driven daemonless, and a tiny fake registry for faults a real one cannot produce.
 //!
 //! A missing tool fails the test with the command that installs it; nothing is skipped.
@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod notary;
 pub mod registry;
 pub mod tools;
 

@@ -133,7 +133,8 @@ impl Drop for Registry {
     }
 }
 
-fn free_port() -> u16 {
+/// A port nobody listens on now (loopback).
+pub fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -11,6 +11,10 @@ const PACKAGES: &[(&str, &str)] = &[
     ("umoci", "umoci"),
     ("htpasswd", "apache2-utils"),
     ("openssl", "openssl"),
+    ("notary", "notary"),
+    ("notary-server", "notary"),
+    ("notary-signer", "notary"),
+    ("curl", "curl"),
 ];
 
 /// Fails the test (never skips it) when `tool` is not installed, saying how to install it.
