@@ -232,9 +232,16 @@ pub fn check(
             for target in &wanted {
                 if let ImageTarget::Registry { reference, .. } = target {
                     let name = reference.policy_name();
-                    let elsewhere = verify
-                        .entry_for(&name)
-                        .and_then(|e| e.cosign.signatures_repository.clone());
+                    let Some(entry) = verify.entry_for(&name) else {
+                        continue;
+                    };
+                    if let Some(notary) = &entry.notary {
+                        fetch.notary.insert(name.clone(), notary.clone());
+                    }
+                    let elsewhere = entry
+                        .cosign
+                        .as_ref()
+                        .and_then(|c| c.signatures_repository.clone());
                     if let Some(repository) = elsewhere {
                         fetch.signature_repositories.insert(name, repository);
                     }

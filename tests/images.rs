@@ -6,6 +6,7 @@
 //! here with `#[path]`. Needs `apt-get install -y docker-registry skopeo umoci buildah`
 //! (tests/run.sh installs them); a missing tool fails the test, saying how to install it.
 
+mod dct;
 mod notary;
 #[path = "image/mod.rs"]
 mod support;

@@ -354,8 +354,9 @@ fn judge_trust<'a>(
         .and_then(|(name, verify)| verify.entry_for(name));
     let mut verdicts: Vec<crate::trust::Verdict> = Vec::new();
     let mut attestations: Vec<crate::trust::AttestationVerdict> = Vec::new();
-    if let (Some(entry), crate::image::Signatures::Found(found)) = (entry, &facts.signatures) {
-        let requirements = entry.cosign.requirements();
+    let cosign = entry.and_then(|e| e.cosign.as_ref());
+    if let (Some(cosign), crate::image::Signatures::Found(found)) = (cosign, &facts.signatures) {
+        let requirements = cosign.requirements();
         for f in found {
             // An attestation is judged as one; everything else is a signature candidate.
             match crate::trust::verify_attestation(f, &facts.digest, &requirements) {
@@ -650,7 +651,9 @@ mod tests {
             reference: None,
             digest: "sha256:top".into(),
             media_type: None,
+            size: 0,
             signatures: Default::default(),
+            notary: Default::default(),
             platforms: vec![
                 platform_with_history("amd64", &history),
                 platform_with_history("arm64", &history[..2]),
@@ -708,8 +711,10 @@ mod tests {
                 reference: None,
                 digest: "sha256:top".into(),
                 media_type: None,
+                size: 0,
                 platforms,
                 signatures: Default::default(),
+                notary: Default::default(),
             }),
         };
         let env = base(vec![

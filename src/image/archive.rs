@@ -112,8 +112,10 @@ fn fetch_oci(
         reference: None,
         digest: descriptor.digest.to_string(),
         media_type: Some(resolved.media_type),
+        size: descriptor.size,
         platforms: resolved.platforms,
         signatures: Default::default(),
+        notary: Default::default(),
     })
 }
 
@@ -240,7 +242,9 @@ fn fetch_legacy(
         reference: None,
         digest: config_digest.to_string(),
         media_type: None,
+        size: config_bytes.len() as u64,
         signatures: Default::default(),
+        notary: Default::default(),
         platforms: vec![PlatformImage {
             platform,
             manifest_digest: None,

@@ -38,6 +38,9 @@ pub enum ErrorKind {
     Io,
     /// Credentials could not be read (a credential helper failed, a config file is broken).
     Credentials,
+    /// Docker Content Trust data could not be read (the Notary server unreachable, bad TLS,
+    /// metadata that does not parse).
+    Notary,
     /// TLS settings could not be loaded (an unreadable `--ca-file`).
     Setup,
 }
@@ -124,6 +127,9 @@ pub enum ImageError {
 
     #[error("{0}")]
     Setup(String),
+
+    #[error("Docker Content Trust: {0}")]
+    Notary(String),
 }
 
 impl ImageError {
@@ -147,6 +153,7 @@ impl ImageError {
             ImageError::Io { .. } => ErrorKind::Io,
             ImageError::Credentials { .. } => ErrorKind::Credentials,
             ImageError::Setup(_) => ErrorKind::Setup,
+            ImageError::Notary(_) => ErrorKind::Notary,
         }
     }
 

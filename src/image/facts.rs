@@ -24,11 +24,17 @@ pub struct ImageFacts {
     pub digest: String,
     /// Media type of the top-level manifest or index (`None` for a legacy `docker save` archive).
     pub media_type: Option<String>,
+    /// Length in bytes of the top-level manifest or index (of the config, for a legacy
+    /// `docker save` archive): what Docker Content Trust signs beside the digest.
+    pub size: u64,
     /// One entry per platform image, in the index's order (one for a single-platform image).
     pub platforms: Vec<PlatformImage>,
     /// The signatures found for [`ImageFacts::digest`], when asked for (`trust-required`).
     #[serde(skip)]
     pub signatures: Signatures,
+    /// What Docker Content Trust said of it, when a `notary` entry covers it.
+    #[serde(skip)]
+    pub notary: crate::trust::notary::NotaryFacts,
 }
 
 /// What the source found of an image's signatures.

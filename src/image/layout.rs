@@ -55,8 +55,10 @@ pub(crate) fn fetch(
         reference: None,
         digest: descriptor.digest.to_string(),
         media_type: Some(resolved.media_type),
+        size: descriptor.size,
         platforms: resolved.platforms,
         signatures: Default::default(),
+        notary: Default::default(),
     })
 }
 

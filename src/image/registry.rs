@@ -138,6 +138,7 @@ impl RegistryClient {
             .await?
             .clone();
         let digest = top.digest.to_string();
+        let size = top.bytes.len() as u64;
         let signed = top.digest.clone();
         let resolver = Resolver {
             store: &repo,
@@ -179,8 +180,10 @@ impl RegistryClient {
             reference: Some(reference.clone()),
             digest,
             media_type: Some(resolved.media_type),
+            size,
             platforms: resolved.platforms,
             signatures,
+            notary: Default::default(),
         })
     }
 
@@ -1194,6 +1197,21 @@ impl Scrubber {
             text.replace(secret.as_str(), "<redacted>")
         })
     }
+}
+
+/// An HTTPS client as the registry client is built (timeouts, redirects, TLS on ring), with
+/// the system's roots plus the CA certificates of `extra_pem`: for Notary servers.
+pub(crate) fn https_client(
+    options: &FetchOptions,
+    extra_pem: Option<&[u8]>,
+) -> Result<Client, String> {
+    let certificates = match extra_pem {
+        Some(pem) => CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("the Notary `ca_file`: {e}"))?,
+        None => Vec::new(),
+    };
+    build_client(options, &certificates, false).map_err(|e| e.to_string())
 }
 
 fn build_client(

@@ -186,6 +186,9 @@ pub struct FetchOptions {
     /// Where the signatures of an image live when not beside it (`signatures_repository`,
     /// cosign's `COSIGN_REPOSITORY`): the image's normalised name → `registry/repository`.
     pub signature_repositories: std::collections::BTreeMap<String, String>,
+    /// Images whose tags Docker Content Trust must admit: the image's normalised name → the
+    /// `notary` block of the `verify` entry that covers it.
+    pub notary: std::collections::BTreeMap<String, Arc<crate::trust::notary::NotaryPolicy>>,
 }
 
 impl Default for FetchOptions {
@@ -203,6 +206,7 @@ impl Default for FetchOptions {
             limits: Limits::default(),
             signatures: false,
             signature_repositories: Default::default(),
+            notary: Default::default(),
         }
     }
 }
@@ -211,6 +215,7 @@ impl Default for FetchOptions {
 pub struct Fetcher {
     options: Arc<FetchOptions>,
     registry: RegistryClient,
+    notary: crate::trust::notary::client::NotaryClient,
 }
 
 impl Fetcher {
@@ -218,9 +223,15 @@ impl Fetcher {
     /// invalid CA file, before anything is fetched.
     pub fn new(options: FetchOptions) -> Result<Fetcher, ImageError> {
         let registry = RegistryClient::new(&options)?;
+        let options = Arc::new(options);
+        let for_notary = Arc::clone(&options);
+        let notary = crate::trust::notary::client::NotaryClient::new(move |pem| {
+            super::registry::https_client(&for_notary, pem)
+        });
         Ok(Fetcher {
-            options: Arc::new(options),
+            options,
             registry,
+            notary,
         })
     }
 
@@ -239,7 +250,40 @@ impl Fetcher {
                     .into(),
             );
         }
+        if let ImageTarget::Registry { reference, .. } = target {
+            if let Some(policy) = self.options.notary.get(&reference.policy_name()) {
+                facts.notary = self.content_trust(policy, reference, &facts).await?;
+            }
+        }
         Ok(facts)
+    }
+
+    /// Docker Content Trust's verdict on the tag (or digest) the image was fetched by: a
+    /// refusal is a fact for `trust-required`; trust data that cannot be read is an error.
+    async fn content_trust(
+        &self,
+        policy: &crate::trust::notary::NotaryPolicy,
+        reference: &ImageReference,
+        facts: &ImageFacts,
+    ) -> Result<crate::trust::notary::NotaryFacts, ImageError> {
+        use crate::trust::notary::{Failure, NotaryFacts};
+        let Some(hex) = facts.digest.strip_prefix("sha256:") else {
+            return Ok(NotaryFacts::Checked(Err(format!(
+                "the manifest digest {} is not SHA-256, which Notary signs",
+                facts.digest
+            ))));
+        };
+        let gun = reference.name();
+        let tag = reference.tag.as_deref().or(if reference.digest.is_none() {
+            Some("latest")
+        } else {
+            None
+        });
+        match self.notary.check(policy, &gun, tag, hex, facts.size).await {
+            Ok(admission) => Ok(NotaryFacts::Checked(Ok(admission))),
+            Err(Failure::Refused(why)) => Ok(NotaryFacts::Checked(Err(why))),
+            Err(Failure::Broken(why)) => Err(ImageError::Notary(why)),
+        }
     }
 
     async fn fetch_image(&self, target: &ImageTarget) -> Result<ImageFacts, ImageError> {

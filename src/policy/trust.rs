@@ -47,7 +47,30 @@ impl VerifyPolicy {
                 .map(|g| format!("{:?}", g.as_str()))
                 .collect();
             out.push_str(&format!("- images: [{}]\n", images.join(", ")));
-            let c = &entry.cosign;
+            if let Some(n) = &entry.notary {
+                out.push_str(&format!("  notary:\n    server: {:?}\n", n.server));
+                if let Some(ca) = &n.ca_file {
+                    out.push_str(&format!("    ca_file: {ca:?}\n"));
+                }
+                match &n.pin {
+                    crate::trust::notary::Pin::Keys(keys) => {
+                        let keys: Vec<String> =
+                            keys.iter().map(|k| format!("{:?}", k.written)).collect();
+                        out.push_str(&format!("    root_keys: [{}]\n", keys.join(", ")));
+                    }
+                    crate::trust::notary::Pin::Root(root) => {
+                        out.push_str(&format!("    root_json: {:?}\n", root.file));
+                    }
+                }
+                if !n.delegations.is_empty() {
+                    let roles: Vec<String> =
+                        n.delegations.iter().map(|r| format!("{r:?}")).collect();
+                    out.push_str(&format!("    delegations: [{}]\n", roles.join(", ")));
+                }
+            }
+            let Some(c) = &entry.cosign else {
+                continue;
+            };
             out.push_str("  cosign:\n");
             if !c.key_files.is_empty() {
                 let keys: Vec<String> = c.key_files.iter().map(|k| format!("{k:?}")).collect();
@@ -98,7 +121,11 @@ impl VerifyPolicy {
 pub struct VerifyEntry {
     /// Globs over the normalised image name (`registry/repository`).
     pub images: Vec<Glob>,
-    pub cosign: CosignPolicy,
+    /// What cosign signatures must satisfy, if the entry asks for them.
+    pub cosign: Option<CosignPolicy>,
+    /// What Docker Content Trust must admit, if the entry asks for it. With `cosign` too,
+    /// both must hold.
+    pub notary: Option<Arc<crate::trust::notary::NotaryPolicy>>,
     /// Attestations the image must carry, each signed as `cosign` requires; every one must be
     /// satisfied.
     pub attestations: Vec<AttestationPolicy>,

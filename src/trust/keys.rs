@@ -240,6 +240,77 @@ fn verdict(ok: bool) -> Result<(), String> {
     }
 }
 
+/// Checks an ECDSA signature written as `r || s` (fixed width, as TUF and Notary write them)
+/// over the SHA-256 of `message`, whatever the curve (Go's `ecdsa.Verify` over a SHA-256
+/// digest, as Notary's verifier calls it).
+pub(crate) fn verify_ecdsa_raw_sha256(
+    spki: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), String> {
+    let digest = Sha256::digest(message);
+    let ok = match key_kind(spki)? {
+        KeyKind::EcdsaP256 => {
+            let key = p256::ecdsa::VerifyingKey::from_public_key_der(spki).map_err(invalid)?;
+            signature.len() == 64
+                && p256::ecdsa::Signature::from_slice(signature)
+                    .is_ok_and(|sig| key.verify_prehash(&digest, &sig).is_ok())
+        }
+        KeyKind::EcdsaP384 => {
+            let key = p384::ecdsa::VerifyingKey::from_public_key_der(spki).map_err(invalid)?;
+            signature.len() == 96
+                && p384::ecdsa::Signature::from_slice(signature)
+                    .is_ok_and(|sig| key.verify_prehash(&digest, &sig).is_ok())
+        }
+        KeyKind::Ed25519 | KeyKind::Rsa => return Err("not an ECDSA key".into()),
+    };
+    verdict(ok)
+}
+
+/// RSA with SHA-256 over `message`: PSS with a 32-byte salt (`rsapss`), or PKCS#1 v1.5.
+pub(crate) fn verify_rsa_sha256(
+    spki: &[u8],
+    message: &[u8],
+    signature: &[u8],
+    pss: bool,
+) -> Result<(), String> {
+    if key_kind(spki)? != KeyKind::Rsa {
+        return Err("not an RSA key".into());
+    }
+    decode_check(spki)?;
+    let key = rsa::PublicKey::from_public_key_der(spki).map_err(invalid)?;
+    let digest = Sha256::digest(message);
+    let ok = if pss {
+        rsa::pss::Signature::try_from(signature).is_ok_and(|sig| {
+            rsa::pss::VerifyingKey::<Sha256>::new_with_salt_len(key, 32)
+                .verify_prehash(&digest, &sig)
+                .is_ok()
+        })
+    } else {
+        rsa::pkcs1v15::Signature::try_from(signature).is_ok_and(|sig| {
+            rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key)
+                .verify_prehash(&digest, &sig)
+                .is_ok()
+        })
+    };
+    verdict(ok)
+}
+
+/// Checks an Ed25519 signature with a raw 32-byte public key.
+pub(crate) fn verify_ed25519_raw(
+    public: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), String> {
+    let public: [u8; 32] = public
+        .try_into()
+        .map_err(|_| format!("an Ed25519 key of {} bytes (32 expected)", public.len()))?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&public).map_err(invalid)?;
+    let ok = ed25519_dalek::Signature::from_slice(signature)
+        .is_ok_and(|sig| key.verify(message, &sig).is_ok());
+    verdict(ok)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,7 @@ mod bundle;
 mod dsse;
 mod fulcio;
 mod keys;
+pub mod notary;
 mod pem;
 mod provenance;
 mod rekor;
@@ -192,6 +193,12 @@ pub fn parse_public_key_pem(pem: &str) -> Result<PublicKey, String> {
 }
 
 /// Parses a trusted root (protobuf-specs JSON).
+/// The PEM blocks of a text: (label, DER) each.
+pub fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    pem::blocks(text)
+}
+
+/// Reads a Sigstore trusted root (protobuf-specs JSON).
 pub fn parse_trusted_root(json: &[u8]) -> Result<TrustedRoot, String> {
     trusted_root::parse(json)
 }

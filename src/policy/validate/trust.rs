@@ -7,6 +7,7 @@ use super::super::trust::{
 };
 use super::{OptionKind, Validator};
 use crate::finding::Span;
+use crate::trust::notary::{NotaryPolicy, Pin, PinnedKey, PinnedRoot};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ const COSIGN_KEYS: &[&str] = &[
     "keyless",
     "signatures_repository",
 ];
+const NOTARY_KEYS: &[&str] = &["server", "ca_file", "root_keys", "root_json", "delegations"];
 const ATTESTATION_KEYS: &[&str] = &[
     "predicate_type",
     "builder_id_regex",
@@ -52,7 +54,7 @@ impl Validator<'_> {
 
     fn verify_entry(&mut self, node: &Node) -> Option<VerifyEntry> {
         let entries = self.mapping(node, "a `verify` entry")?;
-        let (mut images, mut cosign) = (None, None);
+        let (mut images, mut cosign, mut notary) = (None, None, None);
         let mut attestations = Vec::new();
         let mut ok = true;
         for (key, value) in entries {
@@ -66,14 +68,9 @@ impl Validator<'_> {
                     Some(list) => attestations = list,
                     None => ok = false,
                 },
-                name @ "notary" => {
-                    ok = false;
-                    self.trust_error(
-                        key.span,
-                        &format!("`{name}` of a `verify` entry"),
-                        "not supported yet by this portcullis (Docker Content Trust comes \
-                         next); remove it, or the gate cannot keep its promise",
-                    );
+                "notary" => {
+                    notary = self.notary(value).map(Arc::new);
+                    ok &= notary.is_some();
                 }
                 _ => self.unknown_key(key, "a `verify` entry", ENTRY_KEYS),
             }
@@ -87,17 +84,29 @@ impl Validator<'_> {
                 "; the image globs it covers",
             );
         }
-        if cosign.is_none() && ok && !entries.iter().any(|(k, _)| k.as_str() == Some("cosign")) {
+        let written = |name: &str| entries.iter().any(|(k, _)| k.as_str() == Some(name));
+        if ok && !written("cosign") && !written("notary") {
+            ok = false;
             self.missing(
                 start,
                 "cosign",
                 "a `verify` entry",
-                "; what the signatures must satisfy",
+                " (or `notary`, or both); what the image's signatures must satisfy",
+            );
+        }
+        if ok && !attestations.is_empty() && cosign.is_none() {
+            ok = false;
+            self.trust_error(
+                start,
+                "`attestations` of a `verify` entry",
+                "are verified as `cosign` requires: add the `cosign` block that says whose \
+                 attestations count",
             );
         }
         Some(VerifyEntry {
             images: images?,
-            cosign: cosign?,
+            cosign,
+            notary,
             attestations,
             span: node.span,
         })
@@ -296,6 +305,202 @@ impl Validator<'_> {
         ok.then_some(policy)
     }
 
+    /// A `notary` block: the server, its TLS CA, the pinned root and the required roles.
+    fn notary(&mut self, node: &Node) -> Option<NotaryPolicy> {
+        let entries = self.mapping(node, "`notary`")?;
+        let (mut server, mut ca, mut keys, mut root) = (None, None, None, None);
+        let mut delegations = Vec::new();
+        let mut ok = true;
+        for (key, value) in entries {
+            match key.as_str().unwrap_or_default() {
+                "server" => {
+                    let what = "`server` of `notary`";
+                    let Some(text) = self.string(value, what) else {
+                        ok = false;
+                        continue;
+                    };
+                    match notary_server(&text) {
+                        Ok(url) => server = Some(url),
+                        Err(reason) => {
+                            ok = false;
+                            self.trust_error(value.span, what, &reason);
+                        }
+                    }
+                }
+                "ca_file" => {
+                    let Some(written) = self.string(value, "`ca_file` of `notary`") else {
+                        ok = false;
+                        continue;
+                    };
+                    let Some((path, text)) = self.trust_file(&written, value.span, "CA file")
+                    else {
+                        ok = false;
+                        continue;
+                    };
+                    let certificates = crate::trust::pem_blocks(&text)
+                        .map(|b| b.iter().filter(|(l, _)| l == "CERTIFICATE").count());
+                    match certificates {
+                        Ok(n) if n > 0 => {
+                            ca = Some((text.into_bytes(), path.display().to_string()))
+                        }
+                        Ok(_) => {
+                            ok = false;
+                            self.trust_error(
+                                value.span,
+                                &format!("CA file `{written}`"),
+                                "holds no PEM `CERTIFICATE`",
+                            );
+                        }
+                        Err(reason) => {
+                            ok = false;
+                            self.trust_error(value.span, &format!("CA file `{written}`"), &reason);
+                        }
+                    }
+                }
+                "root_keys" => {
+                    let Some(items) =
+                        self.string_list(value, "`root_keys` of `notary`", OptionKind::StringList)
+                    else {
+                        ok = false;
+                        continue;
+                    };
+                    if items.is_empty() {
+                        ok = false;
+                        self.empty(value, "`root_keys` of `notary`");
+                        continue;
+                    }
+                    let mut pins = Vec::new();
+                    for item in items {
+                        if let Some(pin) = PinnedKey::from_id(&item.value) {
+                            pins.push(pin);
+                            continue;
+                        }
+                        let Some((path, text)) =
+                            self.trust_file(&item.value, item.span, "root key")
+                        else {
+                            ok = false;
+                            continue;
+                        };
+                        match PinnedKey::from_pem(&path.display().to_string(), &text) {
+                            Ok(pin) => pins.push(pin),
+                            Err(reason) => {
+                                ok = false;
+                                self.trust_error(
+                                    item.span,
+                                    &format!("root key `{}`", item.value),
+                                    &format!(
+                                        "{reason}; a root key is a PEM certificate or public \
+                                         key, or a 64-hex-digit key id"
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    keys = Some(pins);
+                }
+                "root_json" => {
+                    let Some(written) = self.string(value, "`root_json` of `notary`") else {
+                        ok = false;
+                        continue;
+                    };
+                    let Some((path, text)) = self.trust_file(&written, value.span, "root.json")
+                    else {
+                        ok = false;
+                        continue;
+                    };
+                    match PinnedRoot::new(&path.display().to_string(), text.into_bytes()) {
+                        Ok(pinned) => root = Some(pinned),
+                        Err(reason) => {
+                            ok = false;
+                            self.trust_error(
+                                value.span,
+                                &format!("root.json `{written}`"),
+                                &reason,
+                            );
+                        }
+                    }
+                }
+                "delegations" => {
+                    let what = "`delegations` of `notary`";
+                    let Some(items) = self.string_list(value, what, OptionKind::StringList) else {
+                        ok = false;
+                        continue;
+                    };
+                    for item in items {
+                        let valid = item.value.starts_with("targets/")
+                            && item.value.len() > "targets/".len()
+                            && !item.value.ends_with('/')
+                            && !item
+                                .value
+                                .split('/')
+                                .any(|p| p.is_empty() || p == "." || p == "..");
+                        if valid {
+                            delegations.push(item.value);
+                        } else {
+                            ok = false;
+                            self.trust_error(
+                                item.span,
+                                &format!("role `{}` in {what}", item.value),
+                                "is not a delegated role: they are named `targets/<name>`, \
+                                 e.g. `targets/releases` (where `docker trust sign` signs)",
+                            );
+                        }
+                    }
+                }
+                _ => self.unknown_key(key, "`notary`", NOTARY_KEYS),
+            }
+        }
+        let start = Span::point(node.span.line, node.span.column);
+        let written = |name: &str| entries.iter().any(|(k, _)| k.as_str() == Some(name));
+        if !written("server") {
+            ok = false;
+            self.missing(
+                start,
+                "server",
+                "`notary`",
+                "; e.g. https://notary.acme.internal:4443",
+            );
+        }
+        let pin = match (keys, root) {
+            (Some(_), Some(_)) => {
+                ok = false;
+                self.trust_error(
+                    start,
+                    "`notary`",
+                    "pins the root twice: give `root_keys` or `root_json`, not both",
+                );
+                None
+            }
+            (Some(keys), None) => Some(Pin::Keys(keys)),
+            (None, Some(root)) => Some(Pin::Root(root)),
+            (None, None) => {
+                if ok && !written("root_keys") && !written("root_json") {
+                    ok = false;
+                    self.trust_error(
+                        start,
+                        "`notary`",
+                        "pins no root: give `root_keys` (certificates, public keys or key ids) \
+                         or `root_json`; a root trusted on first use verifies nothing on a CI \
+                         runner",
+                    );
+                }
+                None
+            }
+        };
+        let (ca_pem, ca_file) = match ca {
+            Some((pem, file)) => (Some(pem), Some(file)),
+            None => (None, None),
+        };
+        let policy = NotaryPolicy {
+            server: server?,
+            ca_pem,
+            ca_file,
+            pin: pin?,
+            delegations,
+        };
+        ok.then_some(policy)
+    }
+
     fn keyless(&mut self, node: &Node) -> Option<KeylessPolicy> {
         let entries = self.mapping(node, "`keyless`")?;
         let (mut root, mut issuer, mut subject) = (None, None, None);
@@ -399,6 +604,27 @@ impl Validator<'_> {
             },
         );
     }
+}
+
+/// A Notary server URL: `https://host[:port]`, nothing after the authority.
+fn notary_server(text: &str) -> Result<String, String> {
+    let Some(rest) = text.strip_prefix("https://") else {
+        return Err(format!(
+            "`{text}` is not an https:// URL; trust data is read over TLS only"
+        ));
+    };
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty()
+        || authority.contains(['/', '?', '#', '@', ' '])
+        || !authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+    {
+        return Err(format!(
+            "`{text}` is not `https://host[:port]` (no path, user or query)"
+        ));
+    }
+    Ok(format!("https://{authority}"))
 }
 
 fn name_static(name: &str) -> &'static str {

@@ -28,7 +28,9 @@ pub fn image(config: ImageConfig, layers: &[u64]) -> ImageFacts {
         reference: ImageReference::parse("registry.example.com/app:1").ok(),
         digest: format!("sha256:{:064x}", 0xabc),
         media_type: Some("application/vnd.oci.image.manifest.v1+json".into()),
+        size: 0,
         signatures: Default::default(),
+        notary: Default::default(),
         platforms: vec![PlatformImage {
             platform: Platform::new("linux", "amd64", None),
             manifest_digest: Some(format!("sha256:{:064x}", 0xabc)),

@@ -101,7 +101,6 @@ const UNMATCHED: OptionSpec = OptionSpec {
 
 fn check(ctx: &TrustContext<'_>, out: &mut Diagnostics) {
     let shown = ctx.name.unwrap_or(&ctx.image.target);
-    let digest = &ctx.image.digest;
     let entry = ctx
         .name
         .zip(ctx.options.verify(VERIFY.name))
@@ -118,6 +117,53 @@ fn check(ctx: &TrustContext<'_>, out: &mut Diagnostics) {
         }
         return;
     };
+    if let Some(notary) = &entry.notary {
+        check_content_trust(ctx, entry, notary, shown, out);
+    }
+    if let Some(cosign) = &entry.cosign {
+        check_cosign(ctx, entry, cosign, shown, out);
+    }
+}
+
+/// Docker Content Trust: the source's verdict on the tag, from the pinned root down.
+fn check_content_trust(
+    ctx: &TrustContext<'_>,
+    entry: &crate::policy::trust::VerifyEntry,
+    notary: &crate::trust::notary::NotaryPolicy,
+    shown: &str,
+    out: &mut Diagnostics,
+) {
+    use crate::trust::notary::NotaryFacts;
+    match &ctx.image.notary {
+        NotaryFacts::Checked(Ok(admission)) => out.note(format!(
+            "`{shown}`: Docker Content Trust admits `{}` ({}, signed by `{}` under root \
+             version {})",
+            admission.tag, ctx.image.digest, admission.role, admission.root_version
+        )),
+        NotaryFacts::Checked(Err(why)) => out.push(
+            Span::default(),
+            format!(
+                "`{shown}` ({}) is not admitted by Docker Content Trust (the `verify` entry at \
+                 line {}, Notary {}): {why}",
+                ctx.image.digest, entry.span.line, notary.server
+            ),
+        ),
+        NotaryFacts::NotRequested => out.push(
+            Span::default(),
+            format!("the Docker Content Trust data of `{shown}` was not read, so it cannot pass"),
+        ),
+    }
+}
+
+/// cosign / Sigstore signatures: verified by the engine against the entry's `cosign` block.
+fn check_cosign(
+    ctx: &TrustContext<'_>,
+    entry: &crate::policy::trust::VerifyEntry,
+    cosign: &crate::policy::trust::CosignPolicy,
+    shown: &str,
+    out: &mut Diagnostics,
+) {
+    let digest = &ctx.image.digest;
     let found = match &ctx.image.signatures {
         Signatures::Found(found) => found.len(),
         Signatures::Unsupported(why) => {
@@ -162,7 +208,7 @@ fn check(ctx: &TrustContext<'_>, out: &mut Diagnostics) {
                 .map(|e| format!("{} signature: {e}", v.format))
         })
         .collect();
-    let threshold = entry.cosign.threshold;
+    let threshold = cosign.threshold;
     check_attestations(ctx, entry, shown, out);
     if signers.len() >= threshold {
         if !invalid.is_empty() {
@@ -380,10 +426,11 @@ mod tests {
         use crate::policy::trust::{CosignPolicy, VerifyEntry, VerifyPolicy};
         let entry = VerifyEntry {
             images: vec![crate::policy::Glob::new("registry.example.com/**").unwrap()],
-            cosign: CosignPolicy {
+            cosign: Some(CosignPolicy {
                 threshold,
                 ..CosignPolicy::default()
-            },
+            }),
+            notary: None,
             attestations: Vec::new(),
             span: Span::point(7, 9),
         };
