@@ -9,6 +9,7 @@ pub mod fake;
 pub mod notary;
 pub mod registry;
 pub mod tools;
+pub mod tuf;
 
 use portcullis::image::{AuthConfig, FetchOptions};
 use std::time::Duration;

@@ -1,13 +1,18 @@
 //! The Notary harness (tests/image/notary.rs) against itself: a real notary-server + signer,
 //! trust data published by the real `notary` CLI for an image pushed to the test registry, read
 //! back over HTTPS with curl. These pin down what a Notary serves, for the verifier's tests.
-//! Needs `apt-get install -y notary curl` (tests/run.sh installs them).
+//! Then the cross-check of `tests/trust/tuf.py` (the fake Notary for faults): the real `notary`
+//! client accepts the repositories it writes, and refuses them when a role has expired.
+//! Needs `apt-get install -y notary curl` and Python's `cryptography` (tests/run.sh installs
+//! them).
 
-use super::support::notary::{hex, Notary};
+use super::support::notary::{canonical_key_id, hex, said, Notary, NotaryClient};
 use super::support::registry::{Config, Registry};
 use super::support::tools::{self, ImageSpec};
+use super::support::tuf::{self, TufServer};
 use base64::Engine as _;
 use serde_json::Value;
+use std::path::Path;
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -219,4 +224,122 @@ fn notary_serves_every_root_version_after_a_rotation() {
         client.root_cert_pem(gun),
         "the follower's cache holds root version 2"
     );
+}
+
+/// A client of `server` that already trusts the root in `repository` (as if it had pulled it
+/// before), so nothing is trusted on first use.
+fn seeded_client(server: &TufServer, repository: &Path, gun: &str) -> NotaryClient {
+    let client = NotaryClient::new(&server.url(), server.ca());
+    let cached = client.cached_root_json(gun);
+    std::fs::create_dir_all(cached.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(repository.join("root.json"), &cached).expect("seed root");
+    client
+}
+
+#[test]
+fn the_notary_client_accepts_what_tuf_py_writes_and_pins_the_certificate_id() {
+    let work = tempfile::tempdir().expect("tmp");
+    let gun = "127.0.0.1:5000/app";
+    let digest = sha256_hex(b"manifest");
+    let good = work.path().join("good");
+    let summary = tuf::write(&[
+        "--gun",
+        gun,
+        "--out",
+        &good.to_string_lossy(),
+        "--target",
+        &format!("1={digest}:345"),
+        "--target",
+        &format!("targets/releases:2={digest}:7"),
+    ]);
+    let server = TufServer::start(&good);
+
+    let client = seeded_client(&server, &good, gun);
+    for (tag, size, role) in [("1", 345, "targets"), ("2", 7, "targets/releases")] {
+        let lookup = client.lookup(gun, tag);
+        let stdout = String::from_utf8_lossy(&lookup.stdout);
+        assert!(
+            lookup.status.success() && stdout.contains(&format!("sha256:{digest} {size}")),
+            "{role}: {lookup:?}\n{}",
+            server.log()
+        );
+    }
+    assert!(client.run(&["list", gun]).contains("targets/releases"));
+
+    // Pinning (no cached root, no TOFU): `trust_pinning.certs` takes root.json's id of the
+    // certificate, not the canonical id `notary key list` prints.
+    let root = &summary["roles"]["root"];
+    let pinned = |id: &Value| {
+        let client = NotaryClient::new(&server.url(), server.ca());
+        client.set_config(&serde_json::json!({
+            "trust_pinning": {"certs": {gun: [id]}, "disable_tofu": true}
+        }));
+        client.lookup(gun, "1")
+    };
+    let by_certificate_id = pinned(&root["key_id"]);
+    assert!(by_certificate_id.status.success(), "{by_certificate_id:?}");
+    let by_canonical_id = pinned(&root["canonical_key_id"]);
+    assert!(
+        !by_canonical_id.status.success()
+            && said(&by_canonical_id)
+                .contains("unable to match any certificates to trust_pinning config"),
+        "{by_canonical_id:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(good.join("root.crt")).expect("root.crt"),
+        client.root_cert_pem(gun)
+    );
+    // This client holds no keys (`notary key list` is empty): compute the id openssl's way.
+    assert_eq!(
+        canonical_key_id(&client.root_cert_pem(gun), work.path()),
+        root["canonical_key_id"]
+    );
+}
+
+#[test]
+fn the_notary_client_refuses_tuf_py_repositories_with_an_expired_role() {
+    let work = tempfile::tempdir().expect("tmp");
+    let gun = "127.0.0.1:5000/app";
+    let digest = sha256_hex(b"manifest");
+    let (good, live) = (work.path().join("good"), work.path().join("live"));
+    let targets = [
+        "--target".to_string(),
+        format!("1={digest}:345"),
+        "--target".to_string(),
+        format!("targets/releases:2={digest}:7"),
+    ];
+    let write = |out: &Path, extra: &[&str]| {
+        let out = out.to_string_lossy();
+        let mut args = vec!["--gun", gun, "--out", &out];
+        args.extend(targets.iter().map(String::as_str));
+        args.extend_from_slice(extra);
+        tuf::write(&args);
+    };
+    write(&good, &[]);
+    let server = TufServer::start(&live);
+
+    // (expired role, tag looked up, what the client says); every case signed by the same keys.
+    let cases = [
+        ("timestamp", "1", "timestamp expired"),
+        ("snapshot", "1", "snapshot expired"),
+        ("targets", "1", "targets expired"),
+        ("root", "1", "root expired"),
+        // An expired delegation is skipped: a tag only it signs has no trust data.
+        ("targets/releases", "2", "No valid trust data for 2"),
+    ];
+    for (role, tag, message) in cases {
+        write(
+            &live,
+            &["--keys", &good.to_string_lossy(), "--expire", role],
+        );
+        let lookup = seeded_client(&server, &good, gun).lookup(gun, tag);
+        assert!(
+            !lookup.status.success() && said(&lookup).contains(message),
+            "expired {role}: {lookup:?}\n{}",
+            server.log()
+        );
+    }
+    // The targets role still vouches for its own tag when only the delegation expired.
+    let lookup = seeded_client(&server, &good, gun).lookup(gun, "1");
+    assert!(lookup.status.success(), "{lookup:?}");
 }
