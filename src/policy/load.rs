@@ -961,6 +961,57 @@ mod tests {
         );
     }
 
+    /// A `notary` block: every mistake is a policy error at its line and column.
+    #[test]
+    fn notary_entries_are_validated_with_their_files() {
+        let certificate = include_str!("../../tests/trust/fixtures/notary/root.crt");
+        let root = include_str!("../../tests/trust/fixtures/notary/root.json");
+        let key = include_str!("../../tests/trust/fixtures/keys/ecdsa-p256.pub");
+        let head = "version: 1\nrules:\n  trust-required:\n    verify:\n      - images: [\"registry.test/**\"]\n";
+        let load_errors = |entry: &str| -> Vec<String> {
+            let files = Files::new(&[
+                ("p.yaml", &format!("{head}{entry}")),
+                ("root.crt", certificate),
+                ("root.json", root),
+                ("k.pub", key),
+                ("ca.crt", certificate),
+                ("bad.json", "{\"signed\": {}}"),
+            ]);
+            match files.load_real("p.yaml") {
+                Ok(_) => Vec::new(),
+                Err(errors) => errors.iter().map(|e| e.to_string()).collect(),
+            }
+        };
+        let notary = "        notary:\n          server: https://notary.test:4443\n";
+        for good in [
+            format!("{notary}          root_keys: [root.crt, k.pub, \"{}\"]\n", "ab".repeat(32)),
+            format!("{notary}          root_json: root.json\n          ca_file: ca.crt\n          delegations: [targets/releases]\n"),
+            format!("{notary}          root_keys: [root.crt]\n        cosign:\n          keys: [k.pub]\n"),
+        ] {
+            assert_eq!(load_errors(&good), Vec::<String>::new(), "{good}");
+        }
+        for (entry, expected) in [
+            (format!("{notary}"), "p.yaml:7:11: `notary` pins no root"),
+            (format!("{notary}          root_keys: [root.crt]\n          root_json: root.json\n"), "pins the root twice"),
+            (format!("{notary}          root_keys: [missing.crt]\n"), "p.yaml:8:23: root key `missing.crt` cannot be read"),
+            (format!("{notary}          root_keys: [root.json]\n"), "p.yaml:8:23: root key `root.json`"),
+            (format!("{notary}          root_json: bad.json\n"), "p.yaml:8:22: root.json `bad.json`"),
+            (format!("{notary}          root_keys: [root.crt]\n          delegations: [releases]\n"), "p.yaml:9:25: role `releases`"),
+            (format!("{notary}          root_keys: [root.crt]\n          ca_file: root.json\n"), "holds no PEM `CERTIFICATE`"),
+            (format!("{notary}          root_keys: [root.crt]\n          sever: x\n"), "unknown key `sever` in `notary`; did you mean `server`?"),
+            ("        notary:\n          server: http://notary.test\n          root_keys: [root.crt]\n".to_string(), "p.yaml:7:19: `server` of `notary` must be an https:// URL, not `http://notary.test`"),
+            ("        notary:\n          server: https://notary.test/path\n          root_keys: [root.crt]\n".to_string(), "must be `https://host[:port]` (no path, user or query)"),
+            ("        notary:\n          root_keys: [root.crt]\n".to_string(), "missing `server` in `notary`"),
+            (format!("{notary}          root_keys: [root.crt]\n        attestations:\n          - predicate_type: x\n"), "add the `cosign` block"),
+        ] {
+            let errors = load_errors(&entry);
+            assert!(
+                errors.iter().any(|e| e.contains(expected)),
+                "{entry}: expected `{expected}` in {errors:?}"
+            );
+        }
+    }
+
     /// trust-required's `verify`: every mistake is a policy error at its line and column.
     #[test]
     fn trust_entries_are_validated_with_their_files() {

@@ -7,6 +7,7 @@
 use super::support::notary::{hex, Notary, NotaryClient};
 use super::support::registry::{Config, Registry};
 use super::support::tools::{self, ImageSpec};
+use super::support::tuf::{self, TufServer};
 use super::{check, findings_of};
 use crate::util::Run;
 use std::path::Path;
@@ -72,31 +73,16 @@ impl Setup {
     /// Writes `policy.yaml`: trust-required over the registry's images, Notary with `pin`
     /// (a `root_keys:` or `root_json:` line) and `extra` lines in the `notary` block.
     fn policy(&self, pin_and_extra: &str) {
-        let lines: Vec<String> = pin_and_extra
-            .lines()
-            .map(|l| format!("          {l}"))
-            .collect();
-        let text = format!(
-            "version: 1\nextends: none\nrules:\n  trust-required:\n    verify:\n      - images: [\"{}/**\"]\n        notary:\n          server: {}\n          ca_file: notary-ca.crt\n{}\n",
-            self.registry.host,
-            self.notary.url(),
-            lines.join("\n")
+        write_policy(
+            self.path(),
+            &self.registry.host,
+            &self.notary.url(),
+            pin_and_extra,
         );
-        std::fs::write(self.path().join("policy.yaml"), text).expect("policy");
     }
 
     fn check(&self, reference: &str) -> Run {
-        let target = format!("docker://{}/{reference}", self.registry.host);
-        check(
-            self.path(),
-            &[
-                "--policy",
-                "policy.yaml",
-                "--insecure-registry",
-                &self.registry.host,
-                &target,
-            ],
-        )
+        check_image(self.path(), &self.registry, reference)
     }
 
     /// `check` of `app:1`, expected to pass.
@@ -108,8 +94,42 @@ impl Setup {
 
     /// `check` of `reference`, expected to fail with one PC4001 finding; its message.
     fn refused(&self, reference: &str) -> String {
-        let run = self.check(reference);
-        assert_eq!(run.code, 1, "{run:?}");
+        refused(self.check(reference))
+    }
+}
+
+/// Writes `dir/policy.yaml`: trust-required over the registry's images, Notary at `server`
+/// with the CA `dir/notary-ca.crt`, `pin_and_extra` lines (`root_keys:` or `root_json:`,
+/// `delegations:`) in the `notary` block.
+fn write_policy(dir: &Path, registry: &str, server: &str, pin_and_extra: &str) {
+    let lines: Vec<String> = pin_and_extra
+        .lines()
+        .map(|l| format!("          {l}"))
+        .collect();
+    let text = format!(
+        "version: 1\nextends: none\nrules:\n  trust-required:\n    verify:\n      - images: [\"{registry}/**\"]\n        notary:\n          server: {server}\n          ca_file: notary-ca.crt\n{}\n",
+        lines.join("\n")
+    );
+    std::fs::write(dir.join("policy.yaml"), text).expect("policy");
+}
+
+fn check_image(dir: &Path, registry: &Registry, reference: &str) -> Run {
+    let target = format!("docker://{}/{reference}", registry.host);
+    check(
+        dir,
+        &[
+            "--policy",
+            "policy.yaml",
+            "--insecure-registry",
+            &registry.host,
+            &target,
+        ],
+    )
+}
+
+/// A run expected to fail with one PC4001 finding: its message.
+fn refused(run: Run) -> String {
+    {
         let found = findings_of(&run, "PC4001");
         assert_eq!(found.len(), 1, "{run:?}");
         let message = found[0].0.clone();
@@ -312,17 +332,57 @@ fn a_notary_server_that_is_down_is_exit_3() {
         ..
     } = setup;
     drop(notary);
-    let target = format!("docker://{}/app:1", registry.host);
-    let run = check(
-        dir.path(),
-        &[
-            "--policy",
-            "policy.yaml",
-            "--insecure-registry",
-            &registry.host,
-            &target,
-        ],
-    );
+    let run = check_image(dir.path(), &registry, "app:1");
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stderr.contains("Docker Content Trust"), "{run:?}");
+}
+
+/// Trust data written by tests/trust/tuf.py for `app:1` of a fresh registry, served over
+/// HTTPS by it: for what a real Notary will not serve (expired metadata).
+fn fake_notary(extra: &[&str]) -> (Registry, TufServer, tempfile::TempDir) {
+    let registry = Registry::start(Config::default());
+    let dir = tempfile::tempdir().expect("tmp");
+    let layout = dir.path().join("layout");
+    tools::umoci_image(&layout, "1", &ImageSpec::default());
+    registry.push(&layout, "1", "app:1", &[]);
+    let manifest = served_manifest(&registry, "app:1");
+    use sha2::Digest as _;
+    let target = format!(
+        "1={}:{}",
+        hex(&sha2::Sha256::digest(&manifest)),
+        manifest.len()
+    );
+    let repository = dir.path().join("repository");
+    let gun = format!("{}/app", registry.host);
+    let out = repository.display().to_string();
+    let mut args = vec!["--gun", &gun, "--out", &out, "--target", &target];
+    args.extend_from_slice(extra);
+    tuf::write(&args);
+    let server = TufServer::start(&repository);
+    std::fs::copy(server.ca(), dir.path().join("notary-ca.crt")).expect("ca");
+    std::fs::copy(repository.join("root.crt"), dir.path().join("root.crt")).expect("pin");
+    write_policy(
+        dir.path(),
+        &registry.host,
+        &server.url(),
+        "root_keys: [root.crt]",
+    );
+    (registry, server, dir)
+}
+
+#[test]
+fn expired_trust_data_is_refused() {
+    // The control: the same repository, nothing expired, passes.
+    let (registry, _server, dir) = fake_notary(&[]);
+    let run = check_image(dir.path(), &registry, "app:1");
+    assert_eq!(run.code, 0, "{run:?}");
+    for role in ["timestamp", "snapshot", "targets", "root"] {
+        let (registry, server, dir) = fake_notary(&["--expire", role]);
+        let message = refused(check_image(dir.path(), &registry, "app:1"));
+        assert!(
+            message.contains(&format!("{role}.json expired at")),
+            "{role}: {message}\n{}",
+            server.log()
+        );
+    }
 }

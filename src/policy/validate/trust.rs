@@ -610,7 +610,7 @@ impl Validator<'_> {
 fn notary_server(text: &str) -> Result<String, String> {
     let Some(rest) = text.strip_prefix("https://") else {
         return Err(format!(
-            "`{text}` is not an https:// URL; trust data is read over TLS only"
+            "must be an https:// URL, not `{text}`: trust data is read over TLS only"
         ));
     };
     let authority = rest.trim_end_matches('/');
@@ -621,7 +621,7 @@ fn notary_server(text: &str) -> Result<String, String> {
             .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
     {
         return Err(format!(
-            "`{text}` is not `https://host[:port]` (no path, user or query)"
+            "must be `https://host[:port]` (no path, user or query), not `{text}`"
         ));
     }
     Ok(format!("https://{authority}"))

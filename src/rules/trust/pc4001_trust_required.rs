@@ -61,6 +61,23 @@ crate::declare_rule! {
     /// certificate's source claims must agree with the predicate. The finding names the
     /// constraint that failed and what the attestation said instead.
     ///
+    /// A `notary` block (alone, or beside `cosign`: both must then hold) asks Docker Content
+    /// Trust instead, never trusting on first use: the root is pinned (`root_keys`:
+    /// certificates, public keys or key ids; or `root_json`), newer roots are followed through
+    /// each versioned root, timestamp, snapshot, targets and delegations must verify with their
+    /// roles' keys and be unexpired, and the tag's target must be the manifest the registry
+    /// serves (looked up in `targets/releases` then `targets`, or in every role `delegations`
+    /// names):
+    ///
+    /// ```yaml
+    ///       - images: ["registry.acme.internal/**"]
+    ///         notary:
+    ///           server: https://notary.acme.internal:4443
+    ///           ca_file: certs/notary-ca.crt
+    ///           root_keys: [trust/acme-root.crt]
+    ///           delegations: [targets/releases]
+    /// ```
+    ///
     /// With `--resolve`, the base image of the built stage is judged too, at its `FROM` line.
     ///
     /// Fails closed: no signature, none valid, no entry for the image under
@@ -90,7 +107,7 @@ crate::declare_rule! {
 const VERIFY: OptionSpec = OptionSpec {
     name: "verify",
     kind: OptionKind::Verify,
-    doc: "Entries of `images` globs and the `cosign` block their signatures must satisfy; the first entry that matches decides.",
+    doc: "Entries of `images` globs and the `cosign` and/or `notary` block their signatures must satisfy; the first entry that matches decides.",
 };
 
 const UNMATCHED: OptionSpec = OptionSpec {
