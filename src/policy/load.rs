@@ -991,7 +991,7 @@ mod tests {
             assert_eq!(load_errors(&good), Vec::<String>::new(), "{good}");
         }
         for (entry, expected) in [
-            (format!("{notary}"), "p.yaml:7:11: `notary` pins no root"),
+            (notary.to_string(), "p.yaml:7:11: `notary` pins no root"),
             (format!("{notary}          root_keys: [root.crt]\n          root_json: root.json\n"), "pins the root twice"),
             (format!("{notary}          root_keys: [missing.crt]\n"), "p.yaml:8:23: root key `missing.crt` cannot be read"),
             (format!("{notary}          root_keys: [root.json]\n"), "p.yaml:8:23: root key `root.json`"),

@@ -238,7 +238,8 @@ fn the_pin_may_be_either_key_id_or_the_root_json() {
 fn every_tampered_file_is_refused_for_its_reason() {
     let pin = policy(Pin::Keys(vec![root_certificate()]));
     let question = ask(Some("1"), TAG_1, 345);
-    let cases: [(&str, fn(&mut serde_json::Value), &str); 6] = [
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, &str); 6] = [
         // A target rewritten: targets.json no longer matches the hash snapshot records.
         (
             "targets",
