@@ -262,20 +262,46 @@ pub(super) fn matches(text: &str) -> Vec<Match> {
 }
 
 /// A private key header is a key only when key material follows: on the same line (an `echo`
-/// with `\n`) or on the next one (a heredoc). A `grep` for the header is not a key.
+/// with `\n`) or on the next one (a heredoc, a key file), or after the headers and blank
+/// line that come first in an encrypted PEM key (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: …`) or
+/// an armored PGP key (`Version: …`). A `grep` for the header is not a key.
 pub(super) fn key_material_follows(text: &str, end: usize) -> bool {
-    let is_material = |s: &str| {
-        let run = s
-            .trim_start_matches(['\\', 'n', ' ', '\t', '"', '\''])
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
-            .count();
-        run >= 20
-    };
     let rest = text.get(end..).unwrap_or("");
-    let (same_line, next) = match rest.split_once('\n') {
-        Some((same_line, after)) => (same_line, after.split('\n').next()),
-        None => (rest, None),
-    };
-    is_material(same_line) || next.is_some_and(|n| is_material(n.trim()))
+    let (same_line, after) = rest.split_once('\n').unwrap_or((rest, ""));
+    let next = after.split('\n').next().unwrap_or("");
+    let header_ends_its_line = trim_quoting(same_line).is_empty();
+    is_key_material(same_line)
+        || is_key_material(next.trim())
+        || material_after_headers(same_line.split("\\n").skip(1))
+        || (header_ends_its_line && material_after_headers(after.split('\n')))
+}
+
+/// Whether `s` starts with a run of base64 (after the `\n`, spaces and quotes an escaped or
+/// quoted key has before it) long enough to be key material.
+fn is_key_material(s: &str) -> bool {
+    let run = s
+        .trim_start_matches(['\\', 'n', ' ', '\t', '"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+        .count();
+    run >= 20
+}
+
+fn trim_quoting(line: &str) -> &str {
+    line.trim_matches([' ', '\t', '\r', '"', '\''])
+}
+
+/// Whether key material comes after the `Name: value` headers (RFC 1421, RFC 4880 armor)
+/// and blank lines that `lines`, the lines after a key's header, start with.
+fn material_after_headers<'a>(lines: impl Iterator<Item = &'a str>) -> bool {
+    for line in lines.map(trim_quoting).take(6) {
+        let is_header = line.split_once(':').is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+        if line.is_empty() || is_header {
+            continue;
+        }
+        return is_key_material(line);
+    }
+    false
 }

@@ -129,6 +129,28 @@ fn redaction_shows_what_is_public() {
 }
 
 #[test]
+fn encrypted_and_armored_keys_have_headers_before_their_material() {
+    for text in [
+        "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\
+         DEK-Info: AES-128-CBC,3F17F5316E2BAC89BB2A4C3BB9A1C5F2\n\n\
+         kWbgqJ3ZJ7Ym3y5pA0QzX8bH2m1c9Lr4tYvN6sDfGhJk\n",
+        "RUN echo \"-----BEGIN RSA PRIVATE KEY-----\\nProc-Type: 4,ENCRYPTED\\n\
+         DEK-Info: AES-128-CBC,3F17F5316E2BAC89\\n\\nkWbgqJ3ZJ7Ym3y5pA0QzX8bH2m1c9Lr4\" > k",
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\nComment: ci signing key\n\n\
+         lQOYBGXabcdefghijklmnopqrstuvwxyz0123456789\n",
+    ] {
+        assert_eq!(kinds(text), vec!["a private key"], "{text}");
+    }
+    for text in [
+        "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: …\n\n…\n",
+        // Blank lines are only skipped after a header that ends its line.
+        "RUN grep -q '-----BEGIN RSA PRIVATE KEY-----' k\n\nRUN echo aGVsbG8gd29ybGQgdGhpcyBpcyBsb25n",
+    ] {
+        assert_eq!(kinds(text), Vec::<&str>::new(), "{text}");
+    }
+}
+
+#[test]
 fn a_private_key_header_alone_still_counts_as_a_credential_for_the_rules() {
     // `PC2004` and `PC2006` leave a value with a header to `PC2005`, key material or not.
     assert!(contains_credential("-----BEGIN RSA PRIVATE KEY-----"));
