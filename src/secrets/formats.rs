@@ -7,7 +7,7 @@
 //! a process whose files hold no candidate compiles none (each costs some 0.1 ms, which
 //! matters to a hook run once per file).
 
-use super::placeholder::{is_literal_secret, is_published_example};
+use super::placeholder::{is_literal_secret, is_placeholder, is_published_example};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::sync::{LazyLock, OnceLock};
@@ -21,6 +21,21 @@ pub(super) enum Shape {
     PrivateKey,
     /// `scheme://user:password@`: a secret only when the password is a literal.
     UrlWithPassword,
+    /// A value after a name that says what it is (`aws_secret_access_key = …`): the value
+    /// (the pattern's first group) is the secret, unless it is a placeholder; only its length
+    /// may be shown.
+    NamedValue,
+}
+
+/// Where a format is looked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Scope {
+    /// In every text: Dockerfiles, image configs, files.
+    Everywhere,
+    /// Only in files read from an image ([`super::scan_file`]). A format found by its name
+    /// belongs here: in a Dockerfile or an `Env`, the secret-name rules (`PC2004`, `PC3002`)
+    /// already judge the name, and a format would move their findings to `PC2005`.
+    Files,
 }
 
 /// A credential format: what it is, how to find it, how much of it is public.
@@ -29,6 +44,7 @@ pub(super) struct Format {
     pattern: &'static str,
     needles: &'static [&'static str],
     pub shape: Shape,
+    scope: Scope,
     regex: OnceLock<Regex>,
 }
 
@@ -53,8 +69,29 @@ impl Format {
             pattern,
             needles,
             shape,
+            scope: Scope::Everywhere,
             regex: OnceLock::new(),
         }
+    }
+
+    /// A secret found by the name written before it, in files only (see [`Scope::Files`]).
+    const fn named_value_in_files(
+        kind: &'static str,
+        pattern: &'static str,
+        needles: &'static [&'static str],
+    ) -> Format {
+        Format {
+            kind,
+            pattern,
+            needles,
+            shape: Shape::NamedValue,
+            scope: Scope::Files,
+            regex: OnceLock::new(),
+        }
+    }
+
+    fn is_in(&self, scope: Scope) -> bool {
+        self.scope == Scope::Everywhere || scope == Scope::Files
     }
 
     fn regex(&self) -> &Regex {
@@ -65,7 +102,8 @@ impl Format {
 
     /// The byte ranges of this format's matches in `text`, in order, before any judgement of
     /// what follows them: published example credentials (matched exactly) are left out, and
-    /// so are URLs whose password is not a literal.
+    /// so are URLs whose password is not a literal and named values that are placeholders
+    /// (the range is then the value's).
     fn matches<'t>(&'static self, text: &'t str) -> Box<dyn Iterator<Item = Match> + 't> {
         if self.shape == Shape::UrlWithPassword {
             // A URL with a password needs an `@` too; without one the pattern is not touched
@@ -80,6 +118,16 @@ impl Format {
                     format: self,
                     start: whole.start(),
                     end: whole.end(),
+                })
+            }));
+        }
+        if self.shape == Shape::NamedValue {
+            return Box::new(self.regex().captures_iter(text).filter_map(move |c| {
+                let value = c.get(1)?;
+                (!is_placeholder(value.as_str())).then_some(Match {
+                    format: self,
+                    start: value.start(),
+                    end: value.end(),
                 })
             }));
         }
@@ -106,7 +154,10 @@ pub(super) struct Match {
 /// The kind of a URL with a literal password.
 pub const URL_WITH_PASSWORD: &str = "a URL with a password";
 
-pub(super) static FORMATS: [Format; 17] = [
+/// The kind of an AWS secret key (found by the name before it).
+pub const AWS_SECRET_ACCESS_KEY: &str = "an AWS secret access key";
+
+pub(super) static FORMATS: [Format; 18] = [
     Format::new(
         "a private key",
         r"-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----",
@@ -204,6 +255,19 @@ pub(super) static FORMATS: [Format; 17] = [
         &["://"],
         Shape::UrlWithPassword,
     ),
+    // AWS secret keys have no format of their own: 40 characters of base64 after a name
+    // that says what they are (`aws_secret_access_key = …` in `.aws/credentials`,
+    // `AWS_SECRET_ACCESS_KEY=…` in a script, `"SecretAccessKey": "…"` from `aws sts`).
+    Format::named_value_in_files(
+        AWS_SECRET_ACCESS_KEY,
+        r#"(?i)secret[_-]?access[_-]?key["']?\s*(?::=|=>|[:=])\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
+        &[
+            "ecret_access_key",
+            "ECRET_ACCESS_KEY",
+            "ecretAccessKey",
+            "ecret-access-key",
+        ],
+    ),
 ];
 
 /// Every needle of every format, and for each needle the formats it stands for.
@@ -247,14 +311,14 @@ fn candidates(text: &str) -> [bool; FORMATS.len()] {
     found
 }
 
-/// Every match of every format in `text`, in order of position (formats in table order at
-/// the same position).
-pub(super) fn matches(text: &str) -> Vec<Match> {
+/// Every match of every format looked for in `scope` in `text`, in order of position (formats
+/// in table order at the same position).
+pub(super) fn matches(text: &str, scope: Scope) -> Vec<Match> {
     let candidates = candidates(text);
     let mut found: Vec<Match> = FORMATS
         .iter()
         .zip(candidates)
-        .filter(|(_, candidate)| *candidate)
+        .filter(|(format, candidate)| *candidate && format.is_in(scope))
         .flat_map(|(format, _)| format.matches(text))
         .collect();
     found.sort_by_key(|m| m.start);
