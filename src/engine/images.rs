@@ -634,6 +634,7 @@ mod tests {
             },
             layers: Vec::new(),
             compressed_size: 0,
+            filesystem: None,
         }
     }
 

@@ -7,10 +7,11 @@
 //! - The legacy format (older Docker, skopeo) holds `manifest.json` (`Config`, `RepoTags`,
 //!   `Layers`), a config named by its sha256 and `layer.tar` files. There is no manifest, so
 //!   the facts' digest is the config digest (Docker's image ID), verified; layers are reported
-//!   by their `diff_id`s and tar sizes (never read).
+//!   by their `diff_id`s and tar sizes, and, when read, checked against the `diff_id`s.
 //!
-//! The tarball is scanned once for its entries (seeking past file data, never reading layers);
-//! only the small JSON files are read, each under a size cap.
+//! The tarball is scanned once for its entries (seeking past file data); only the small JSON
+//! files are read into memory, each under a size cap. Layers are read only when a rule needs
+//! them, streamed from their place in the tarball ([`ArchiveLayers`]).
 
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -24,7 +25,9 @@ use super::facts::{ImageConfig, ImageFacts, Layer, PlatformImage};
 use super::layout::{block_on, parse_index, select};
 use super::manifest::{Descriptor, DOCKER_LAYER_TAR, REF_NAME_ANNOTATION};
 use super::reference::ImageReference;
-use super::resolve::{config_platform, verify_digest, ContentKind, ContentStore, Resolver};
+use super::resolve::{
+    config_platform, verify_digest, ContentKind, ContentStore, LayerStore, Resolver,
+};
 use super::source::{ArchiveSelector, FetchOptions};
 
 /// Most entries scanned in one archive.
@@ -34,18 +37,33 @@ const MAX_LINK_DEPTH: usize = 8;
 /// Annotation containerd (and Docker ≥ 25) put on `index.json` entries: the full image name.
 const CONTAINERD_IMAGE_NAME: &str = "io.containerd.image.name";
 
-/// Facts of a `docker-archive:` target. Runs on the blocking pool, inside the fetcher's runtime.
+/// Facts of a `docker-archive:` target, and the store its layers are read from. Runs on the
+/// blocking pool, inside the fetcher's runtime.
 pub(crate) fn fetch(
     target: &str,
     file: &Path,
     select_by: Option<&ArchiveSelector>,
     options: &FetchOptions,
-) -> Result<ImageFacts, ImageError> {
+) -> Result<(ImageFacts, ArchiveLayers), ImageError> {
     let archive = Archive::scan(file)?;
     if archive.entries.contains_key("index.json") {
-        fetch_oci(target, &archive, select_by, options)
+        let facts = fetch_oci(target, &archive, select_by, options)?;
+        Ok((
+            facts,
+            ArchiveLayers {
+                archive,
+                legacy: None,
+            },
+        ))
     } else if archive.entries.contains_key("manifest.json") {
-        fetch_legacy(target, &archive, select_by, options)
+        let (facts, paths) = fetch_legacy(target, &archive, select_by, options)?;
+        Ok((
+            facts,
+            ArchiveLayers {
+                archive,
+                legacy: Some(paths),
+            },
+        ))
     } else {
         Err(ImageError::malformed(
             format!("docker archive {}", file.display()),
@@ -129,12 +147,13 @@ struct LegacyEntry {
     layers: Vec<String>,
 }
 
+/// The facts of a legacy archive's image, and the paths of its layers in the archive.
 fn fetch_legacy(
     target: &str,
     archive: &Archive,
     select_by: Option<&ArchiveSelector>,
     options: &FetchOptions,
-) -> Result<ImageFacts, ImageError> {
+) -> Result<(ImageFacts, Vec<String>), ImageError> {
     let what = format!("manifest.json in {}", archive.path.display());
     let place = format!("docker archive {}", archive.path.display());
     let bytes = archive.read_entry("manifest.json", options.limits.manifest_bytes)?;
@@ -237,7 +256,7 @@ fn fetch_legacy(
     let compressed_size = layers
         .iter()
         .fold(0u64, |sum, l| sum.saturating_add(l.size));
-    Ok(ImageFacts {
+    let facts = ImageFacts {
         target: target.to_string(),
         reference: None,
         digest: config_digest.to_string(),
@@ -253,8 +272,10 @@ fn fetch_legacy(
             config,
             layers,
             compressed_size,
+            filesystem: None,
         }],
-    })
+    };
+    Ok((facts, image.layers.clone()))
 }
 
 /// `abc….json` or `blobs/sha256/abc…` → `sha256:abc…`.
@@ -423,6 +444,49 @@ impl ContentStore for Archive {
         let digest = &descriptor.digest;
         let name = format!("blobs/{}/{}", digest.algorithm().as_str(), digest.hex());
         self.read_entry(&name, max)
+    }
+}
+
+/// The layers of the image a `docker-archive:` target selected, read from the tarball in
+/// place: by digest (`blobs/…`) in an OCI-shaped archive, by the manifest's paths in a legacy
+/// one.
+pub(crate) struct ArchiveLayers {
+    archive: Archive,
+    /// A legacy archive's layer paths, in order.
+    legacy: Option<Vec<String>>,
+}
+
+impl LayerStore for ArchiveLayers {
+    async fn open_layer(
+        &self,
+        index: usize,
+        layer: &Layer,
+    ) -> Result<Box<dyn Read + Send>, ImageError> {
+        let name = match &self.legacy {
+            Some(paths) => paths.get(index).cloned().unwrap_or_default(),
+            None => {
+                let digest = Digest::parse(&layer.digest).map_err(|e| {
+                    ImageError::malformed(format!("layer {}", layer.digest), e.to_string())
+                })?;
+                format!("blobs/{}/{}", digest.algorithm().as_str(), digest.hex())
+            }
+        };
+        let path = &self.archive.path;
+        let (offset, size) = self
+            .archive
+            .locate(&name)
+            .ok_or_else(|| ImageError::NotFound {
+                what: format!(
+                    "layer `{}` in docker archive {}",
+                    super::digest::shorten(&name),
+                    path.display()
+                ),
+                detail: None,
+            })?;
+        let mut file = File::open(path).map_err(|e| ImageError::io(path, &e))?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| ImageError::io(path, &e))?;
+        Ok(Box::new(file.take(size)))
     }
 }
 

@@ -139,6 +139,41 @@ impl std::str::FromStr for Digest {
     }
 }
 
+/// A digest computed as bytes go by (layers are never held whole).
+#[derive(Clone)]
+pub(crate) enum Hasher {
+    Sha256(Sha256),
+    Sha384(Sha384),
+    Sha512(Sha512),
+}
+
+impl Hasher {
+    pub(crate) fn new(algorithm: Algorithm) -> Hasher {
+        match algorithm {
+            Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
+            Algorithm::Sha384 => Hasher::Sha384(Sha384::new()),
+            Algorithm::Sha512 => Hasher::Sha512(Sha512::new()),
+        }
+    }
+
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(bytes),
+            Hasher::Sha384(h) => h.update(bytes),
+            Hasher::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    pub(crate) fn finish(self) -> Digest {
+        let (algorithm, hex) = match self {
+            Hasher::Sha256(h) => (Algorithm::Sha256, hex(&h.finalize())),
+            Hasher::Sha384(h) => (Algorithm::Sha384, hex(&h.finalize())),
+            Hasher::Sha512(h) => (Algorithm::Sha512, hex(&h.finalize())),
+        };
+        Digest { algorithm, hex }
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     use fmt::Write as _;
     let mut out = String::with_capacity(bytes.len() * 2);
@@ -181,6 +216,17 @@ mod tests {
         assert_eq!(parsed, d);
         let sha512 = Digest::of(Algorithm::Sha512, b"abc");
         assert_eq!(Digest::parse(&sha512.to_string()).unwrap(), sha512);
+    }
+
+    #[test]
+    fn hashes_incrementally_as_at_once() {
+        for algorithm in [Algorithm::Sha256, Algorithm::Sha384, Algorithm::Sha512] {
+            let mut hasher = Hasher::new(algorithm);
+            hasher.update(b"ab");
+            hasher.update(b"");
+            hasher.update(b"c");
+            assert_eq!(hasher.finish(), Digest::of(algorithm, b"abc"));
+        }
     }
 
     #[test]

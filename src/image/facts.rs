@@ -7,8 +7,10 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::layers::FileSystem;
 use super::reference::ImageReference;
 
 /// Everything known about one image target.
@@ -71,9 +73,21 @@ pub struct PlatformImage {
     pub layers: Vec<Layer>,
     /// Sum of the layer sizes as stored (compressed, for registry images).
     pub compressed_size: u64,
+    /// The image's files, read from its layers; `None` when no enabled rule needs layers
+    /// (see [`crate::image::layers`]). Shared, as facts are cloned for base images.
+    #[serde(serialize_with = "shared_filesystem")]
+    pub filesystem: Option<Arc<FileSystem>>,
 }
 
-/// A layer as its manifest describes it. Layer contents are never downloaded.
+fn shared_filesystem<S: serde::Serializer>(
+    filesystem: &Option<Arc<FileSystem>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    filesystem.as_deref().serialize(serializer)
+}
+
+/// A layer as its manifest describes it. Its contents are read only when a rule needs them
+/// ([`PlatformImage::filesystem`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Layer {
     /// The layer's digest; for a legacy `docker save` archive, its uncompressed `diff_id`.

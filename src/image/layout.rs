@@ -11,18 +11,19 @@ use std::path::{Path, PathBuf};
 
 use super::digest::Digest;
 use super::error::ImageError;
-use super::facts::ImageFacts;
+use super::facts::{ImageFacts, Layer};
 use super::manifest::{parse_manifest, Descriptor, Manifest, OCI_INDEX, REF_NAME_ANNOTATION};
-use super::resolve::{ContentKind, ContentStore, Resolver};
+use super::resolve::{ContentKind, ContentStore, LayerStore, Resolver};
 use super::source::FetchOptions;
 
-/// Facts of an `oci:` target. Runs on the blocking pool, inside the fetcher's runtime.
+/// Facts of an `oci:` target, and the store its layers are read from. Runs on the blocking
+/// pool, inside the fetcher's runtime.
 pub(crate) fn fetch(
     target: &str,
     dir: &Path,
     tag: Option<&str>,
     options: &FetchOptions,
-) -> Result<ImageFacts, ImageError> {
+) -> Result<(ImageFacts, LayoutStore), ImageError> {
     if !dir.is_dir() {
         return Err(ImageError::NotFound {
             what: format!("OCI layout directory {}", dir.display()),
@@ -50,7 +51,7 @@ pub(crate) fn fetch(
         limits: options.limits,
     };
     let resolved = block_on(resolver.resolve_descriptor(&descriptor))??;
-    Ok(ImageFacts {
+    let facts = ImageFacts {
         target: target.to_string(),
         reference: None,
         digest: descriptor.digest.to_string(),
@@ -59,7 +60,8 @@ pub(crate) fn fetch(
         platforms: resolved.platforms,
         signatures: Default::default(),
         notary: Default::default(),
-    })
+    };
+    Ok((facts, store))
 }
 
 /// Parses an `index.json` (which may omit its media type).
@@ -134,7 +136,7 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, I
     Ok(handle.block_on(future))
 }
 
-struct LayoutStore {
+pub(crate) struct LayoutStore {
     dir: PathBuf,
 }
 
@@ -144,6 +146,30 @@ impl LayoutStore {
             .join("blobs")
             .join(digest.algorithm().as_str())
             .join(digest.hex())
+    }
+
+    fn not_found(&self, digest: &Digest) -> ImageError {
+        ImageError::NotFound {
+            what: format!("blob {digest} in OCI layout {}", self.dir.display()),
+            detail: None,
+        }
+    }
+}
+
+impl LayerStore for LayoutStore {
+    async fn open_layer(
+        &self,
+        _index: usize,
+        layer: &Layer,
+    ) -> Result<Box<dyn Read + Send>, ImageError> {
+        let digest = Digest::parse(&layer.digest)
+            .map_err(|e| ImageError::malformed(format!("layer {}", layer.digest), e.to_string()))?;
+        let path = self.blob_path(&digest);
+        match File::open(&path) {
+            Ok(file) => Ok(Box::new(file)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(self.not_found(&digest)),
+            Err(e) => Err(ImageError::io(&path, &e)),
+        }
     }
 }
 
@@ -156,14 +182,7 @@ impl ContentStore for LayoutStore {
     ) -> Result<Vec<u8>, ImageError> {
         let path = self.blob_path(&descriptor.digest);
         read_capped(&path, max).map_err(|e| match e {
-            ImageError::NotFound { .. } => ImageError::NotFound {
-                what: format!(
-                    "blob {} in OCI layout {}",
-                    descriptor.digest,
-                    self.dir.display()
-                ),
-                detail: None,
-            },
+            ImageError::NotFound { .. } => self.not_found(&descriptor.digest),
             other => other,
         })
     }

@@ -11,6 +11,7 @@ pub mod digest;
 pub mod error;
 pub mod facts;
 pub(crate) mod gojson;
+pub mod layers;
 pub mod layout;
 pub mod manifest;
 pub mod reference;

@@ -34,11 +34,12 @@ use tokio::sync::{OnceCell, Semaphore};
 use super::auth::{AuthConfig, Credential, Found};
 use super::digest::{shorten, Digest};
 use super::error::{ErrorKind, ImageError};
-use super::facts::{ImageFacts, Platform, Signatures};
+use super::facts::{ImageFacts, Layer, Platform, Signatures};
+use super::layers::{body_reader, LayerReader};
 use super::manifest::{parse_manifest, Descriptor, Manifest, MANIFEST_ACCEPT};
 use super::reference::{ImageReference, DEFAULT_REGISTRY, IMPLIED_TAG};
 use super::resolve::{
-    verify, verify_digest, ContentKind, ContentStore, Limits, Resolver, TopLevel,
+    verify, verify_digest, ContentKind, ContentStore, LayerStore, Limits, Resolver, TopLevel,
 };
 use super::source::FetchOptions;
 
@@ -57,6 +58,9 @@ const TOKEN_EXPIRY_MARGIN: Duration = Duration::from_secs(5);
 /// Longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 const USER_AGENT: &str = concat!("portcullis/", env!("CARGO_PKG_VERSION"));
+/// The longest one layer download may take (its chunks must also keep coming: see
+/// [`Body::Stream`]).
+const MAX_STREAM_TIME: Duration = Duration::from_secs(6 * 3600);
 
 /// The registry side of a [`super::Fetcher`]: HTTP clients, caches and limits for one run.
 pub(crate) struct RegistryClient {
@@ -122,6 +126,7 @@ impl RegistryClient {
         reference: &ImageReference,
         platform: Option<&Platform>,
         limits: Limits,
+        layers: Option<&LayerReader>,
     ) -> Result<ImageFacts, ImageError> {
         let endpoint = self.endpoint(&reference.registry).await?;
         let authorization = self.authorization(&endpoint, &reference.repository).await?;
@@ -146,7 +151,7 @@ impl RegistryClient {
             platform,
             limits,
         };
-        let resolved = resolver
+        let mut resolved = resolver
             .resolve(TopLevel {
                 bytes: top.bytes,
                 digest: top.digest,
@@ -154,6 +159,9 @@ impl RegistryClient {
                 content_type: top.content_type,
             })
             .await?;
+        if let Some(layers) = layers {
+            layers.fill(&repo, target, &mut resolved.platforms).await?;
+        }
         let signatures = if !self.signatures {
             Signatures::NotRequested
         } else if let Some(elsewhere) = self.signature_repositories.get(&reference.policy_name()) {
@@ -515,6 +523,18 @@ impl RegistryClient {
         limit: u64,
         strict: bool,
     ) -> Result<Reply, ImageError> {
+        self.send_with(host, what, make, Body::Read { limit, strict })
+            .await
+    }
+
+    /// [`RegistryClient::send`], the body read as `body` says.
+    async fn send_with(
+        &self,
+        host: &str,
+        what: &str,
+        make: impl Fn() -> RequestBuilder,
+        body: Body,
+    ) -> Result<Reply, ImageError> {
         let mut attempt = 0u32;
         loop {
             let outcome = {
@@ -523,7 +543,7 @@ impl RegistryClient {
                     .acquire()
                     .await
                     .map_err(|_| ImageError::Setup("request limiter closed".into()))?;
-                self.send_once(make(), host, what, limit, strict).await
+                self.send_once(make(), host, what, body).await
             };
             let delay = match &outcome {
                 Ok(reply) if is_retryable(reply.status) => {
@@ -553,19 +573,40 @@ impl RegistryClient {
         request: RequestBuilder,
         host: &str,
         what: &str,
-        limit: u64,
-        strict: bool,
+        body: Body,
     ) -> Result<Reply, ImageError> {
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| self.classify(&e, host, what))?;
+        let mut response = match body {
+            Body::Read { .. } => request.send().await,
+            // A blob may take longer than a request may: the request is timed up to its
+            // headers, the body by the reader (no chunk for `timeout` is a timeout).
+            Body::Stream => {
+                match tokio::time::timeout(self.timeout, request.timeout(MAX_STREAM_TIME).send())
+                    .await
+                {
+                    Ok(sent) => sent,
+                    Err(_) => {
+                        return Err(ImageError::Timeout {
+                            what: what.to_string(),
+                            after: self.timeout,
+                        })
+                    }
+                }
+            }
+        }
+        .map_err(|e| self.classify(&e, host, what))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let (limit, strict) = if status.is_success() {
-            (limit, strict)
-        } else {
-            (ERROR_BODY_MAX, false)
+        let (limit, strict) = match body {
+            _ if !status.is_success() => (ERROR_BODY_MAX, false),
+            Body::Read { limit, strict } => (limit, strict),
+            Body::Stream => {
+                return Ok(Reply {
+                    status,
+                    headers,
+                    body: Vec::new(),
+                    stream: Some(response),
+                })
+            }
         };
         if strict && response.content_length().is_some_and(|len| len > limit) {
             return Err(ImageError::TooLarge {
@@ -602,6 +643,7 @@ impl RegistryClient {
             status,
             headers,
             body,
+            stream: None,
         })
     }
 
@@ -745,6 +787,22 @@ impl Repository<'_> {
         max: u64,
         what: &str,
     ) -> Result<Reply, ImageError> {
+        let body = Body::Read {
+            limit: max,
+            strict: true,
+        };
+        self.get_with(kind, object, accept, body, what).await
+    }
+
+    /// [`Repository::get`], the body read as `body` says.
+    async fn get_with(
+        &self,
+        kind: &str,
+        object: &str,
+        accept: &str,
+        body: Body,
+        what: &str,
+    ) -> Result<Reply, ImageError> {
         let url = format!("{}/v2/{}/{kind}/{object}", self.endpoint.base, self.name);
         let client = &self.endpoint.client;
         let mut authorization = self.fresh_authorization().await?;
@@ -759,7 +817,7 @@ impl Repository<'_> {
             };
             let reply = self
                 .client
-                .send(&self.endpoint.registry, what, make, max, true)
+                .send_with(&self.endpoint.registry, what, make, body)
                 .await?;
             // A minted token the registry no longer takes (expired early, revoked): mint
             // another and ask once more. A refusal of a fresh token is final.
@@ -849,6 +907,33 @@ impl ContentStore for Repository<'_> {
             })
             .await
             .cloned()
+    }
+}
+
+impl LayerStore for Repository<'_> {
+    async fn open_layer(
+        &self,
+        _index: usize,
+        layer: &Layer,
+    ) -> Result<Box<dyn std::io::Read + Send>, ImageError> {
+        let what = format!(
+            "layer {} of {}/{}",
+            layer.digest, self.endpoint.registry, self.name
+        );
+        let reply = self
+            .get_with("blobs", &layer.digest, "*/*", Body::Stream, &what)
+            .await?;
+        let Some(response) = reply.stream else {
+            return Err(ImageError::Setup(format!("{what}: no response to stream")));
+        };
+        if let Some(length) = response.content_length().filter(|&l| l != layer.size) {
+            return Err(ImageError::SizeMismatch {
+                what,
+                expected: layer.size,
+                actual: Some(length),
+            });
+        }
+        Ok(Box::new(body_reader(response, self.client.timeout, what)))
     }
 }
 
@@ -1124,6 +1209,17 @@ struct Reply {
     status: StatusCode,
     headers: HeaderMap,
     body: Vec<u8>,
+    /// The response, its body unread, for a successful [`Body::Stream`] request.
+    stream: Option<reqwest::Response>,
+}
+
+/// How a successful response's body is read.
+#[derive(Debug, Clone, Copy)]
+enum Body {
+    /// Into memory, up to `limit` bytes (more is an error when `strict`, cut off otherwise).
+    Read { limit: u64, strict: bool },
+    /// Not at all: the caller streams it (layer blobs).
+    Stream,
 }
 
 #[derive(serde::Deserialize)]
@@ -1152,7 +1248,7 @@ struct RegistryErrorEntry {
 
 /// Per-run memo: one cell per key, filled once (failures are not kept, so a later caller
 /// tries again).
-struct Cells<K, V>(Mutex<HashMap<K, Arc<OnceCell<V>>>>);
+pub(crate) struct Cells<K, V>(Mutex<HashMap<K, Arc<OnceCell<V>>>>);
 
 impl<K, V> Default for Cells<K, V> {
     fn default() -> Self {
@@ -1161,7 +1257,7 @@ impl<K, V> Default for Cells<K, V> {
 }
 
 impl<K: Eq + Hash, V> Cells<K, V> {
-    fn cell(&self, key: K) -> Arc<OnceCell<V>> {
+    pub(crate) fn cell(&self, key: K) -> Arc<OnceCell<V>> {
         let mut map = self
             .0
             .lock()

@@ -49,6 +49,18 @@ pub(crate) trait ContentStore: Sync {
     ) -> impl Future<Output = Result<Vec<u8>, ImageError>> + Send;
 }
 
+/// Where layer blobs come from. Implementations open a stream; the layer reader
+/// (`super::layers`) counts, hashes and verifies what it yields.
+pub(crate) trait LayerStore: Sync {
+    /// The bytes of layer `index` of an image as stored, `layer` as its manifest lists it,
+    /// from the first byte. Never buffered whole.
+    fn open_layer(
+        &self,
+        index: usize,
+        layer: &Layer,
+    ) -> impl Future<Output = Result<Box<dyn std::io::Read + Send>, ImageError>> + Send;
+}
+
 /// Size limits for what is read into memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -290,6 +302,7 @@ impl<S: ContentStore> Resolver<'_, S> {
             config,
             layers,
             compressed_size,
+            filesystem: None,
         }))
     }
 

@@ -21,10 +21,11 @@ use super::archive;
 use super::auth::AuthConfig;
 use super::error::ImageError;
 use super::facts::{ImageFacts, Platform};
+use super::layers::{LayerLimits, LayerReader};
 use super::layout;
 use super::reference::ImageReference;
 use super::registry::RegistryClient;
-use super::resolve::Limits;
+use super::resolve::{LayerStore, Limits};
 
 /// An image to gather facts about, parsed from a target argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,6 +190,13 @@ pub struct FetchOptions {
     /// Images whose tags Docker Content Trust must admit: the image's normalised name → the
     /// `notary` block of the `verify` entry that covers it.
     pub notary: std::collections::BTreeMap<String, Arc<crate::trust::notary::NotaryPolicy>>,
+    /// Also read every layer of every platform image, within these limits, into
+    /// [`super::PlatformImage::filesystem`]: only when a rule needs them
+    /// ([`crate::rules::needs_layers`]), so a run without fetches no layer.
+    pub layers: Option<LayerLimits>,
+    /// Show the progress of layer reads on standard error (`--progress`; a bar on a terminal,
+    /// a line per layer elsewhere).
+    pub progress: bool,
 }
 
 impl Default for FetchOptions {
@@ -207,6 +215,8 @@ impl Default for FetchOptions {
             signatures: false,
             signature_repositories: Default::default(),
             notary: Default::default(),
+            layers: None,
+            progress: false,
         }
     }
 }
@@ -216,6 +226,8 @@ pub struct Fetcher {
     options: Arc<FetchOptions>,
     registry: RegistryClient,
     notary: crate::trust::notary::client::NotaryClient,
+    /// Present when layers are read: the run's layer cache.
+    layers: Option<LayerReader>,
 }
 
 impl Fetcher {
@@ -228,16 +240,24 @@ impl Fetcher {
         let notary = crate::trust::notary::client::NotaryClient::new(move |pem| {
             super::registry::https_client(&for_notary, pem)
         });
+        let layers = options
+            .layers
+            .map(|limits| LayerReader::new(limits, options.progress));
         Ok(Fetcher {
             options,
             registry,
             notary,
+            layers,
         })
     }
 
     /// Facts of every target, in the targets' order, fetched concurrently.
     pub async fn gather(&self, targets: &[ImageTarget]) -> Vec<Result<ImageFacts, ImageError>> {
-        join_all(targets.iter().map(|t| self.fetch(t))).await
+        let facts = join_all(targets.iter().map(|t| self.fetch(t))).await;
+        if let Some(layers) = &self.layers {
+            layers.finish();
+        }
+        facts
     }
 
     /// Facts of one target.
@@ -295,37 +315,55 @@ impl Fetcher {
                         reference,
                         self.options.platform.as_ref(),
                         self.options.limits,
+                        self.layers.as_ref(),
                     )
                     .await
             }
             ImageTarget::Layout { given, dir, tag } => {
-                let (given, dir, tag) = (given.clone(), dir.clone(), tag.clone());
+                let (target, dir, tag) = (given.clone(), dir.clone(), tag.clone());
                 let options = Arc::clone(&self.options);
-                blocking(given.clone(), move || {
-                    layout::fetch(&given, &dir, tag.as_deref(), &options)
+                let (facts, store) = blocking(given.clone(), move || {
+                    layout::fetch(&target, &dir, tag.as_deref(), &options)
                 })
-                .await
+                .await?;
+                self.with_layers(facts, &store).await
             }
             ImageTarget::Archive {
                 given,
                 file,
                 select,
             } => {
-                let (given, file, select) = (given.clone(), file.clone(), select.clone());
+                let (target, file, select) = (given.clone(), file.clone(), select.clone());
                 let options = Arc::clone(&self.options);
-                blocking(given.clone(), move || {
-                    archive::fetch(&given, &file, select.as_ref(), &options)
+                let (facts, store) = blocking(given.clone(), move || {
+                    archive::fetch(&target, &file, select.as_ref(), &options)
                 })
-                .await
+                .await?;
+                self.with_layers(facts, &store).await
             }
         }
+    }
+
+    /// A local source's facts with their filesystems, when layers are read.
+    async fn with_layers(
+        &self,
+        mut facts: ImageFacts,
+        store: &impl LayerStore,
+    ) -> Result<ImageFacts, ImageError> {
+        if let Some(layers) = &self.layers {
+            layers
+                .fill(store, &facts.target, &mut facts.platforms)
+                .await?;
+        }
+        Ok(facts)
     }
 }
 
 /// Runs a local (file-reading) source on the blocking pool.
-async fn blocking<F>(target: String, work: F) -> Result<ImageFacts, ImageError>
+async fn blocking<T, F>(target: String, work: F) -> Result<T, ImageError>
 where
-    F: FnOnce() -> Result<ImageFacts, ImageError> + Send + 'static,
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ImageError> + Send + 'static,
 {
     tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
         Err(ImageError::Io {

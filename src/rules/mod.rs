@@ -153,6 +153,9 @@ pub struct Rule {
     /// the Dockerfile may not waive it with an inline pragma unless the policy allows it
     /// (`inline_ignore: true` on the rule). Lint rules may be silenced inline.
     pub policy_rule: bool,
+    /// Whether the rule reads an image's files ([`PlatformImage::filesystem`]): image
+    /// layers are downloaded and read only when an enabled rule says so (see [`needs_layers`]).
+    pub needs_layers: bool,
 }
 
 impl std::fmt::Debug for Rule {
@@ -179,6 +182,7 @@ impl Rule {
         reference_check: None,
         fail_closed: false,
         policy_rule: false,
+        needs_layers: false,
     };
 
     /// The first line of the docs.
@@ -296,6 +300,18 @@ pub fn all() -> &'static [&'static Rule] {
         rules
     });
     &ALL
+}
+
+/// Whether any of `rules` reads image layers: the engine asks for layers
+/// ([`crate::image::FetchOptions::layers`]) only then, so a run without such rules makes no
+/// request more than without layer reading at all.
+pub fn needs_layers<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> bool {
+    rules.into_iter().any(|rule| rule.needs_layers)
+}
+
+/// The rules that read image layers.
+pub fn layer_rules() -> impl Iterator<Item = &'static Rule> {
+    all().iter().copied().filter(|rule| rule.needs_layers)
 }
 
 /// Finds a rule by code, kebab name or alias.

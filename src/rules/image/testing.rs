@@ -37,6 +37,7 @@ pub fn image(config: ImageConfig, layers: &[u64]) -> ImageFacts {
             media_type: Some("application/vnd.oci.image.manifest.v1+json".into()),
             config_digest: format!("sha256:{:064x}", 0xc0f),
             compressed_size: layers.iter().map(|l| l.size).sum(),
+            filesystem: None,
             layers,
             config,
         }],
