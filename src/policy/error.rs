@@ -125,6 +125,12 @@ pub enum ErrorKind {
     },
     #[error("{what} must not be empty")]
     Empty { what: String },
+    #[error("{what} must be at least {min}, found {found}")]
+    TooSmall {
+        what: String,
+        min: u64,
+        found: String,
+    },
     #[error("unsupported policy version `{found}`; this portcullis reads version 1")]
     UnsupportedVersion { found: String },
     #[error("unknown severity `{value}`{}; expected {}", did_you_mean(.suggestion.as_deref()), severity_choices(.allow_off))]

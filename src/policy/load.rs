@@ -266,6 +266,7 @@ fn merge(files: &mut [Loaded], rules: &[&'static Rule], source: PolicySource) ->
         resolve: false,
         on_error: OnError::Fail,
         label_schema: None,
+        layers: Default::default(),
         rules: Vec::new(),
         exceptions: Vec::new(),
         custom: Vec::new(),
@@ -295,6 +296,9 @@ fn merge(files: &mut [Loaded], rules: &[&'static Rule], source: PolicySource) ->
         policy.on_error = layer.on_error.unwrap_or(policy.on_error);
         if layer.label_schema.is_some() {
             policy.label_schema = layer.label_schema;
+        }
+        for (key, value) in layer.layers {
+            policy.layers.set(key, value);
         }
         for custom in layer.custom {
             add_custom(&mut policy.custom, custom, &mut file.diags);
@@ -554,16 +558,22 @@ mod tests {
         let files = Files::new(&[
             (
                 "base.yaml",
-                "version: 1\nextends: strict\nresolve: true\nrules:\n  allowed-registries:\n    severity: critical\n    allow: [\"a/*\"]\n    deny: [\"b/*\"]\n  non-root-user: low\n  every-kind: off\n",
+                "version: 1\nextends: strict\nresolve: true\nlayers:\n  max_scan_bytes: 5\n  max_layer_bytes: 2000\nrules:\n  allowed-registries:\n    severity: critical\n    allow: [\"a/*\"]\n    deny: [\"b/*\"]\n  non-root-user: low\n  every-kind: off\n",
             ),
             (
                 "p.yaml",
-                "version: 1\nextends: base.yaml\non_error: warn\nrules:\n  allowed-registries: { allow: [\"c/**\"] }\n  non-root-user: off\n  every-kind: on\n",
+                "version: 1\nextends: base.yaml\non_error: warn\nlayers: { max_scan_bytes: 1000 }\nrules:\n  allowed-registries: { allow: [\"c/**\"] }\n  non-root-user: off\n  every-kind: on\n",
             ),
         ]);
         let policy = files.load("p.yaml").unwrap();
         // Scalars: the later file wins, unset ones are inherited.
         assert_eq!(policy.fail_on, Severity::Medium);
+        assert_eq!(policy.layers.max_scan_bytes, 1000);
+        assert_eq!(policy.layers.max_layer_bytes, 2000);
+        assert_eq!(
+            policy.layers.max_image_bytes,
+            crate::image::layers::LayerLimits::default().max_image_bytes
+        );
         assert!(policy.resolve);
         assert_eq!(policy.on_error, OnError::Warn);
         // A later mapping replaces only the options it names and keeps the severity.

@@ -22,6 +22,11 @@
 //! label_schema:              # optional: label name → type (text, url, hash, rfc3339, semver,
 //!   org.opencontainers.image.source: url   # spdx, email): the `schema` of every label
 //!   maintainer: email        # rule; a rule's own `schema` option wins for that rule
+//! layers:                    # limits of layer reading (rules that read image files), each
+//!   max_layer_bytes: 17179869184   # at least 1; over one, the image fails closed (exit 3).
+//!   max_image_bytes: 68719476736   # Uncompressed bytes of a layer, of an image; entries of a
+//!   max_files_per_layer: 1000000   # layer; bytes of a file searched for secrets. Defaults:
+//!   max_scan_bytes: 67108864       # these (see `image::layers::LayerLimits`)
 //! rules:                     # key: rule code, name or alias; each rule at most once
 //!   no-latest-tag: high      # a severity: on, at that severity
 //!   require-digest: off      # off: disabled (its severity and options are kept for a later `on`)
@@ -45,7 +50,7 @@
 //!     pattern: 'pip install (?!.*--index-url)'   # fancy-regex syntax (look-around works)
 //! ```
 //! Layering: scalars set later override, and so does `label_schema` (as a whole, not label
-//! by label); `rules` merge per rule (a later mapping replaces only the options it names);
+//! by label); `layers` keys override one by one; `rules` merge per rule (a later mapping replaces only the options it names);
 //! `exceptions` and `custom` concatenate. Globs are described in [`glob`].
 //!
 //! # Presets
@@ -75,6 +80,7 @@ pub use exception::Exception;
 pub use glob::Glob;
 
 use crate::finding::{Severity, Span};
+use crate::image::layers::LayerLimits;
 use crate::rules::{Rule, RuleOptions};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -102,6 +108,8 @@ pub struct Policy {
     /// `label_schema`: label name → type. It is already in the options of every rule that
     /// takes a label schema and has no `schema` of its own; kept here for `to_yaml`.
     pub label_schema: Option<BTreeMap<String, String>>,
+    /// `layers`: the limits of layer reading, when a rule reads image files.
+    pub layers: LayerLimits,
     /// The enabled rules, in registry order.
     pub rules: Vec<EnabledRule>,
     pub exceptions: Vec<Exception>,
@@ -233,6 +241,12 @@ impl Policy {
             };
             exception.base_dir = Some(moved);
         }
+    }
+
+    /// The limits to read image layers with, if an enabled rule reads them (for
+    /// [`crate::image::FetchOptions::layers`]); `None` keeps a run from fetching any layer.
+    pub fn layer_limits(&self) -> Option<LayerLimits> {
+        crate::rules::needs_layers(self.rules.iter().map(|r| r.rule)).then_some(self.layers)
     }
 
     /// The enabled rule answering to `key` (a code, name or alias), if it is enabled.

@@ -3,6 +3,7 @@
 use super::exception::relative_path;
 use super::validate;
 use super::{Exception, Policy, PolicySource};
+use crate::image::layers::LayerLimits;
 use crate::rules::{OptionValue, Rule};
 use std::path::Path;
 
@@ -14,6 +15,7 @@ pub(crate) fn to_yaml(policy: &Policy) -> String {
     out.push_str(&format!("inline_ignores: {}\n", policy.inline_ignores));
     out.push_str(&format!("resolve: {}\n", policy.resolve));
     out.push_str(&format!("on_error: {}\n", policy.on_error.as_str()));
+    write_layers(policy, &mut out);
     if let Some(schema) = &policy.label_schema {
         let schema = OptionValue::Map(schema.clone());
         out.push_str(&format!("label_schema:{}", option_value(&schema, "  ")));
@@ -22,6 +24,23 @@ pub(crate) fn to_yaml(policy: &Policy) -> String {
     write_exceptions(policy, &mut out);
     write_custom(policy, &mut out);
     out
+}
+
+/// The `layers` limits that differ from the defaults (the others load back the same).
+fn write_layers(policy: &Policy, out: &mut String) {
+    let defaults = LayerLimits::default();
+    let changed: Vec<(&str, u64)> = LayerLimits::KEYS
+        .iter()
+        .filter_map(|key| Some((*key, policy.layers.get(key)?)))
+        .filter(|(key, value)| defaults.get(key) != Some(*value))
+        .collect();
+    if changed.is_empty() {
+        return;
+    }
+    out.push_str("layers:\n");
+    for (key, value) in changed {
+        out.push_str(&format!("  {key}: {value}\n"));
+    }
 }
 
 fn write_rules(policy: &Policy, out: &mut String) {
@@ -268,6 +287,7 @@ extends: ../base.yaml
 inline_ignores: false
 on_error: warn
 label_schema: { "odd: label": text, maintainer: email }
+layers: { max_scan_bytes: 1000, max_files_per_layer: 1000000 }
 rules:
   non-root-user: off
   allowed-registries: { allow: ["docker.io/library/*"], deny: [] }
@@ -300,6 +320,12 @@ custom:
         let again = load(&root.join("ci/shown.yaml"));
         assert_eq!(again.to_yaml(), shown);
 
+        // Only the limits that differ from the defaults are written.
+        assert!(
+            shown.contains("on_error: warn\nlayers:\n  max_scan_bytes: 1000\nlabel_schema:"),
+            "{shown}"
+        );
+        assert_eq!(again.layers, policy.layers);
         // The same policy, not just the same text.
         assert_eq!(
             (

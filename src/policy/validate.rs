@@ -12,6 +12,7 @@ use super::raw::{plain_bool, Node, Style, Value};
 use super::{OnError, Origin};
 use crate::dockerfile::Keyword;
 use crate::finding::{Severity, Span};
+use crate::image::layers::LayerLimits;
 pub(super) use crate::rules::{keys as rule_keys, nearest};
 use crate::rules::{OptionKind, OptionSpec, OptionValue, Rule, RuleOptions};
 use std::collections::{BTreeMap, HashMap};
@@ -26,6 +27,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "resolve",
     "on_error",
     "label_schema",
+    "layers",
     "rules",
     "exceptions",
     "custom",
@@ -54,6 +56,9 @@ pub struct Layer {
     pub on_error: Option<OnError>,
     /// `label_schema`: label name → type, the schema of every rule that takes one.
     pub label_schema: Option<BTreeMap<String, String>>,
+    /// `layers`: the limits of layer reading this file sets (key → value), each over the
+    /// value inherited.
+    pub layers: Vec<(&'static str, u64)>,
     pub rules: Vec<RuleEntry>,
     pub exceptions: Vec<PendingException>,
     pub custom: Vec<CustomRule>,
@@ -251,6 +256,7 @@ impl Validator<'_> {
                 "label_schema" => {
                     layer.label_schema = label_schema(value, "`label_schema`", self.diags)
                 }
+                "layers" => layer.layers = self.layer_limits(value),
                 "rules" => layer.rules = self.rules_section(value),
                 "exceptions" => layer.exceptions = self.exceptions(value),
                 "custom" => (layer.custom, layer.declared_custom_ids) = self.custom_rules(value),
@@ -282,6 +288,37 @@ impl Validator<'_> {
             }
             _ => self.wrong_type(node, "`version`", "the integer 1"),
         }
+    }
+
+    /// `layers:` — the limits of layer reading, each a number of bytes or entries, at least 1.
+    fn layer_limits(&mut self, node: &Node) -> Vec<(&'static str, u64)> {
+        let Some(entries) = self.mapping(node, "`layers`") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let name = key.as_str().unwrap_or_default();
+            let Some(known) = LayerLimits::KEYS.iter().copied().find(|k| *k == name) else {
+                self.unknown_key(key, "`layers`", LayerLimits::KEYS);
+                continue;
+            };
+            let what = format!("`{known}` of `layers`");
+            let Some(number) = self.integer(value, &what) else {
+                continue;
+            };
+            match u64::try_from(number) {
+                Ok(n) if n >= 1 => out.push((known, n)),
+                _ => self.diags.push(
+                    value.span,
+                    ErrorKind::TooSmall {
+                        what,
+                        min: 1,
+                        found: number.to_string(),
+                    },
+                ),
+            }
+        }
+        out
     }
 
     // ----- rules -----
@@ -945,6 +982,42 @@ custom:
     }
 
     #[test]
+    fn layer_limits_are_numbers_of_at_least_one_under_known_keys() {
+        assert_eq!(
+            check("version: 1\nlayers:\n  max_layer_bytes: 1000\n  max_scan_bytes: 1\n"),
+            []
+        );
+        one_error(
+            "version: 1\nlayers:\n  max_layer_byte: 1000\n",
+            3,
+            3,
+            &[
+                "unknown key `max_layer_byte` in `layers`",
+                "did you mean `max_layer_bytes`?",
+                "max_layer_bytes, max_image_bytes, max_files_per_layer, max_scan_bytes",
+            ],
+        );
+        one_error(
+            "version: 1\nlayers:\n  max_files_per_layer: 0\n",
+            3,
+            24,
+            &["`max_files_per_layer` of `layers` must be at least 1, found 0"],
+        );
+        one_error(
+            "version: 1\nlayers:\n  max_image_bytes: 10GB\n",
+            3,
+            20,
+            &["`max_image_bytes` of `layers` must be an integer"],
+        );
+        one_error(
+            "version: 1\nlayers: 5\n",
+            2,
+            9,
+            &["`layers` must be a mapping"],
+        );
+    }
+
+    #[test]
     fn unknown_top_level_key_lists_keys_and_suggests() {
         one_error(
             "version: 1\nfial_on: high\n",
@@ -967,7 +1040,7 @@ custom:
             &[
                 "unknown key `label_schemas`",
                 "did you mean `label_schema`?",
-                "on_error, label_schema, rules",
+                "on_error, label_schema, layers, rules",
             ],
         );
     }
