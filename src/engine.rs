@@ -228,6 +228,8 @@ pub fn check(
         // Signatures are looked for only when a rule judges them: a run without costs nothing.
         let trust = policy.rule(rules::trust::TRUST_REQUIRED);
         fetch.signatures = trust.is_some();
+        // Layers too: only when an enabled rule reads image files.
+        fetch.layers = policy.layer_limits();
         if let Some(verify) = trust.and_then(|r| r.options.verify("verify")) {
             for target in &wanted {
                 if let ImageTarget::Registry { reference, .. } = target {
