@@ -154,6 +154,20 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "resolve")]
     pub no_resolve: bool,
 
+    /// Progress of image layer reads on standard error: auto (a bar when it is a terminal,
+    /// nothing in a CI log), always (`--progress` alone; one line per layer where there is no
+    /// terminal), never. Reports never contain it.
+    #[arg(
+        long,
+        default_value = "auto",
+        value_name = "WHEN",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "always",
+        value_parser = ["auto", "always", "never"]
+    )]
+    pub progress: String,
+
     /// Colour in text output: auto (a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,

@@ -324,11 +324,17 @@ fn fetch_options(args: &CheckArgs) -> Result<FetchOptions, Failure> {
             )));
         }
     }
+    let progress = match args.progress.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => std::io::stderr().is_terminal(),
+    };
     let options = FetchOptions {
         platform,
         insecure_registries: args.insecure_registries.clone(),
         ca_file: args.ca_file.clone(),
         max_concurrency: usize::from(args.jobs),
+        progress,
         ..FetchOptions::default()
     };
     // A CA file that is not PEM is a usage error, found before anything is fetched.
