@@ -133,9 +133,18 @@ fn check(ctx: &DockerfileContext<'_>, out: &mut Diagnostics) {
     }
 }
 
-/// Judges an image's `config.User`.
+/// Judges an image's `config.User`, and when its files were read (a layer rule is on), what
+/// `/etc/passwd` and `/etc/group` make of it.
 fn image_check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
     let user = ctx.platform.config.user.as_deref().unwrap_or("").trim();
+    if let (Some(filesystem), false) = (ctx.platform.filesystem.as_deref(), user.is_empty()) {
+        if !is_root(user) {
+            if let Some(message) = judge_in_filesystem(user, filesystem) {
+                out.push(Span::default(), message);
+            }
+            return;
+        }
+    }
     let message = if user.is_empty() {
         "the image sets no user (`User` is empty in its config), so it runs as root; build it \
          with a USER that has an unprivileged UID"
@@ -149,6 +158,69 @@ fn image_check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
         return;
     };
     out.push(Span::default(), message);
+}
+
+/// What the image's own account files say of a non-root-looking `user[:group]`: a name whose
+/// UID is 0 is root; a name (or group) the files do not have cannot start, as runc refuses it.
+fn judge_in_filesystem(
+    user: &str,
+    filesystem: &crate::image::layers::FileSystem,
+) -> Option<String> {
+    use crate::rules::image::accounts::Accounts;
+    let accounts = Accounts::of(filesystem);
+    let (name, group) = match user.split_once(':') {
+        Some((name, group)) => (name.trim(), Some(group.trim())),
+        None => (user, None),
+    };
+    let numeric = |s: &str| {
+        let digits = s
+            .strip_prefix(['+', '-'])
+            .filter(|d| !d.is_empty())
+            .unwrap_or(s);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !numeric(name) {
+        let found = accounts.passwd.iter().flatten().find(|a| a.name == name);
+        match found {
+            None => {
+                return Some(format!(
+                    "the image runs as `{name}` (`User` is `{user}` in its config), which its \
+                     /etc/passwd {}: the container cannot start; add the user in the build \
+                     (`useradd`), or use a numeric UID",
+                    if accounts.passwd.is_some() {
+                        "does not have"
+                    } else {
+                        "cannot name (the image has no /etc/passwd)"
+                    }
+                ))
+            }
+            Some(account) if account.id == Some(0) => {
+                return Some(format!(
+                    "the image runs as root: `User` is `{user}` in its config, and `{name}` has \
+                     UID 0 in its /etc/passwd (line {}); build it with a USER that has an \
+                     unprivileged UID",
+                    account.line
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(group) = group.filter(|g| !g.is_empty() && !numeric(g)) {
+        let known = accounts.group.iter().flatten().any(|g| g.name == group);
+        if !known {
+            return Some(format!(
+                "the image runs with group `{group}` (`User` is `{user}` in its config), which \
+                 its /etc/group {}: the container cannot start; add the group, or use a numeric \
+                 GID",
+                if accounts.group.is_some() {
+                    "does not have"
+                } else {
+                    "cannot name (the image has no /etc/group)"
+                }
+            ));
+        }
+    }
+    None
 }
 
 /// Says which parent stage a USER came from, when it is not the final stage's own.
@@ -562,6 +634,46 @@ mod tests {
             facts.file.errors[0].message,
             "target stage `release` is not in this Dockerfile; its stages are prod, dev"
         );
+    }
+
+    /// The image check over an image whose files were read, with `user` in its config.
+    fn judged_in_filesystem(user: &str) -> Vec<String> {
+        use crate::rules::image::testing::{messages_with, with_filesystem};
+        let mut facts = with_filesystem(|fs| {
+            fs.account(
+                "/etc/passwd",
+                "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\ntoor:x:0:0::/:/bin/sh\n",
+            );
+            fs.account("/etc/group", "root:x:0:\napp:x:1000:\n");
+        });
+        facts.platforms[0].config.user = Some(user.to_string());
+        messages_with(&RULE, &facts, &[])
+    }
+
+    #[test]
+    fn an_image_whose_files_were_read_is_judged_by_its_account_files() {
+        let found = judged_in_filesystem("toor");
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].contains("`toor` has UID 0 in its /etc/passwd (line 3)"),
+            "{}",
+            found[0]
+        );
+        let found = judged_in_filesystem("ghost");
+        assert!(
+            found[0].contains("does not have: the container cannot start"),
+            "{}",
+            found[0]
+        );
+        let found = judged_in_filesystem("app:wheel");
+        assert!(found[0].contains("group `wheel`"), "{}", found[0]);
+        // Root by name or number is root as before.
+        assert_eq!(judged_in_filesystem("root").len(), 1);
+        assert_eq!(judged_in_filesystem("0").len(), 1);
+        // A known unprivileged user, with a known or numeric group, or a numeric UID, passes.
+        for user in ["app", "app:app", "app:0", "1000", "1234:5678"] {
+            assert_eq!(judged_in_filesystem(user), Vec::<String>::new(), "{user}");
+        }
     }
 
     #[test]

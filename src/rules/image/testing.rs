@@ -113,3 +113,86 @@ pub fn reference_messages(
 pub fn list(items: &[&str]) -> OptionValue {
     OptionValue::List(items.iter().map(|s| s.to_string()).collect())
 }
+
+/// A filesystem under construction for a test image (see [`with_filesystem`]).
+pub struct TestFs(pub crate::image::layers::FileSystem);
+
+impl std::ops::Deref for TestFs {
+    type Target = crate::image::layers::FileSystem;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for TestFs {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl TestFs {
+    /// Adds `path` to the final filesystem, as layer 2 put it there, owned by root.
+    pub fn add(&mut self, path: &str, kind: crate::image::layers::FileKind, mode: u32, size: u64) {
+        self.0.files.insert(
+            path.to_string(),
+            crate::image::layers::FileEntry {
+                layer: 1,
+                kind,
+                mode,
+                size,
+                uid: 0,
+                gid: 0,
+                link: None,
+            },
+        );
+    }
+
+    /// Sets an account file's contents (`/etc/passwd`, `/etc/group`, `/etc/shadow`).
+    pub fn account(&mut self, path: &str, text: &str) {
+        self.0.account_files.insert(
+            path.to_string(),
+            crate::image::layers::AccountFile {
+                layer: 0,
+                bytes: text.as_bytes().to_vec(),
+                truncated: false,
+            },
+        );
+    }
+}
+
+/// An image of three layers whose files were read: `build` fills its filesystem. Its history:
+/// `ADD file:base in /`, `COPY id_rsa /root/.ssh/`, `RUN rm /root/.ssh/id_rsa`, with
+/// metadata-only steps between.
+pub fn with_filesystem(build: impl FnOnce(&mut TestFs)) -> ImageFacts {
+    use crate::image::HistoryEntry;
+    let mut facts = image(ImageConfig::default(), &[100, 200, 300]);
+    let step = |created_by: &str, empty_layer: bool| HistoryEntry {
+        created_by: Some(created_by.to_string()),
+        empty_layer,
+        ..HistoryEntry::default()
+    };
+    let platform = &mut facts.platforms[0];
+    platform.config.history = vec![
+        step("/bin/sh -c #(nop) ADD file:base in / ", false),
+        step("/bin/sh -c #(nop)  CMD [\"bash\"]", true),
+        step("COPY id_rsa /root/.ssh/ # buildkit", false),
+        step("ENV A=1", true),
+        step("RUN /bin/sh -c rm /root/.ssh/id_rsa # buildkit", false),
+    ];
+    let mut fs = TestFs(crate::image::layers::FileSystem::default());
+    fs.0.layers = platform
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| crate::image::layers::LayerSummary {
+            digest: l.digest.clone(),
+            diff_id: format!("sha256:{:064x}", 0xd00 + i),
+            media_type: l.media_type.clone(),
+            files: 0,
+            uncompressed_bytes: l.size,
+        })
+        .collect();
+    build(&mut fs);
+    platform.filesystem = Some(std::sync::Arc::new(fs.0));
+    facts
+}
