@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod layers;
 pub mod notary;
 pub mod registry;
 pub mod tools;
