@@ -389,8 +389,8 @@ fn base_layer(leaky: bool) -> Vec<Entry> {
     entries
 }
 
-/// Log lines up to `size` bytes with `secrets` placed at the given offsets (the last may end
-/// the file).
+/// Log lines up to `size` bytes with `secrets` placed at the given offsets, each on a line of
+/// its own (the last may end the file).
 fn large_file(size: usize, secrets: &[(usize, &str)]) -> Vec<u8> {
     let mut data = Vec::with_capacity(size);
     let mut n = 0u64;
@@ -409,7 +409,13 @@ fn large_file(size: usize, secrets: &[(usize, &str)]) -> Vec<u8> {
     }
     data.truncate(size);
     for (at, secret) in secrets {
-        data[*at..*at + secret.len()].copy_from_slice(secret.as_bytes());
+        // A line of its own, so the log line it lands in cannot run into it.
+        let end = at + secret.len();
+        data[at - 1] = b'\n';
+        data[*at..end].copy_from_slice(secret.as_bytes());
+        if let Some(after) = data.get_mut(end) {
+            *after = b'\n';
+        }
     }
     data
 }
