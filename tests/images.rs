@@ -7,6 +7,7 @@
 //! (tests/run.sh installs them); a missing tool fails the test, saying how to install it.
 
 mod dct;
+mod layer_rules;
 mod layers;
 mod notary;
 #[path = "image/mod.rs"]

@@ -435,7 +435,8 @@ impl<R: Read> BufRead for Stored<'_, R> {
 /// The decompressor the bytes need.
 enum Decoder<R: BufRead> {
     None(R),
-    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    /// Boxed: the inflate state is some 270 bytes beside the others' few dozen.
+    Gzip(Box<flate2::bufread::MultiGzDecoder<R>>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
 }
 
@@ -443,7 +444,9 @@ impl<R: BufRead> Decoder<R> {
     fn new(compression: Compression, inner: R) -> io::Result<Decoder<R>> {
         Ok(match compression {
             Compression::None => Decoder::None(inner),
-            Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(inner)),
+            Compression::Gzip => {
+                Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(inner)))
+            }
             Compression::Zstd => {
                 let mut decoder = zstd::stream::read::Decoder::with_buffer(inner)?;
                 decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;

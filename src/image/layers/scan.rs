@@ -15,12 +15,10 @@ const BINARY_SNIFF: usize = 8192;
 /// The most secrets kept for one file (a file of thousands of tokens is reported by its first).
 pub(super) const MAX_HITS_PER_FILE: usize = 100;
 
-/// The one place layer files meet the secret detector.
-// TODO(secrets::scan_file): call `crate::secrets::scan_file(path, bytes)` once it lands; it
-// knows credential files by their path (.aws/credentials, .docker/config.json, .netrc, …).
+/// The one place layer files meet the secret detector, which also knows credential files by
+/// their path (.aws/credentials, .docker/config.json, .netrc, …).
 fn detect(path: &str, bytes: &[u8]) -> Vec<Hit> {
-    let _ = path;
-    crate::secrets::scan(&String::from_utf8_lossy(bytes))
+    crate::secrets::scan_file(path, bytes)
 }
 
 /// What the scanner found in a file: kind and line, never the value.
