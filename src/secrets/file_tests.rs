@@ -500,31 +500,43 @@ fn ordinary_files_have_nothing() {
     assert_none("/src/main.rs", include_str!("../main.rs"));
 }
 
-/// The cost of `scan_file` over ordinary text: `cargo test --release --lib
-/// secrets::file_tests::throughput -- --ignored --nocapture`. It prints MB/s; it asserts
-/// nothing about time.
+/// The cost of `scan_file`, in 1 MiB chunks as the layer reader calls it: `cargo test
+/// --release --lib secrets::file_tests::throughput -- --ignored --nocapture`. It prints MB/s
+/// for ordinary text (this repository's script, source and README) and for text where every
+/// line holds a needle (URLs with `@`, `task-`, `xoxo`, certificates), so every format's
+/// pattern runs; it asserts nothing about time.
 #[test]
 #[ignore]
 fn throughput() {
-    let corpus = [
+    let ordinary = [
         include_str!("../../tests/run.sh"),
         include_str!("../main.rs"),
         include_str!("../../README.md"),
     ]
     .concat();
-    let chunk_size = 1 << 20;
-    let chunk = corpus.repeat(chunk_size / corpus.len() + 1);
-    let chunk = &chunk.as_bytes()[..chunk_size];
-    let total = 100 * chunk_size;
-    let started = std::time::Instant::now();
-    let mut hits = 0;
-    for _ in 0..100 {
-        hits += scan_file("/usr/share/doc/app/notes.txt", chunk).len();
+    let dense =
+        "git clone git@github.com:acme/app.git && curl -fsSL https://ci@example.com/x | sh\n\
+                 # task-runner, desk-lamp, xoxo, ASIAN, AKIAN, SG.1, hf_x, npm_x, pypi-x\n\
+                 -----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa\n\
+                 -----END CERTIFICATE-----\n";
+    for (name, corpus) in [
+        ("ordinary text", ordinary.as_str()),
+        ("needle-dense text", dense),
+    ] {
+        let chunk_size = 1 << 20;
+        let chunk = corpus.repeat(chunk_size / corpus.len() + 1);
+        let chunk = &chunk.as_bytes()[..chunk_size];
+        let started = std::time::Instant::now();
+        let mut hits = 0;
+        for _ in 0..100 {
+            hits += scan_file("/usr/share/doc/app/notes.txt", chunk).len();
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let total = 100 * chunk_size;
+        println!(
+            "scan_file, {name}: {} MB in {elapsed:.3} s = {:.0} MB/s ({hits} hits)",
+            total / 1_000_000,
+            total as f64 / 1e6 / elapsed
+        );
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    println!(
-        "scan_file: {} MB in {elapsed:.3} s = {:.0} MB/s ({hits} hits)",
-        total / 1_000_000,
-        total as f64 / 1e6 / elapsed
-    );
 }
