@@ -76,8 +76,8 @@ pub fn scan(text: &str) -> Vec<Hit> {
 ///   reported once, by its format. Placeholders (`${NPM_TOKEN}`, `<changeme>`) are not
 ///   secrets.
 ///
-/// Content that is not UTF-8 (a binary) is read with each byte that is not replaced, so
-/// ranges are byte ranges in `content`.
+/// Content that is not UTF-8 (a binary) is read with each byte that is not UTF-8 replaced by
+/// one NUL, so ranges and lines are those of `content`.
 pub fn scan_file(path: &str, content: &[u8]) -> Vec<Hit> {
     let text = files::lossy_text(content);
     let mut found = format_matches(&text, Scope::Files);
