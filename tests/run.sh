@@ -25,6 +25,7 @@ declare -A APT=(
     [git]=git
     [htpasswd]=apache2-utils
     [openssl]=openssl
+    [zstd]=zstd
     [notary-server]=notary
     [npm]=npm
 )
