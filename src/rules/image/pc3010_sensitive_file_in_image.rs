@@ -3,8 +3,7 @@ use crate::image::layers::FileKind;
 use crate::rules::{Check, Diagnostics, ImageContext};
 
 crate::declare_rule! {
-    /// Sensitive file left in the image: a `.git` directory, `.env` file, shell history or
-    /// editor swap file.
+    /// Sensitive file left in the image (`.git`, `.env`, shell history, editor swap file).
     ///
     /// Looks at the final filesystem of each platform image (after whiteouts) for files a
     /// build should not ship: a `.git` directory (the whole history of the source, often with
