@@ -25,7 +25,7 @@ pub enum ErrorKind {
     Network,
     /// Content does not hash to the digest (or have the size) that named it.
     DigestMismatch,
-    /// A manifest, config or archive is over its size limit.
+    /// A manifest, config, archive or layer is over its size (or entry) limit.
     TooLarge,
     /// A manifest, config, index, layout or archive is not what its format requires.
     Malformed,
@@ -95,6 +95,9 @@ pub enum ImageError {
     #[error("{what} is larger than the {limit}-byte limit")]
     TooLarge { what: String, limit: u64 },
 
+    #[error("{what} has more than {limit} entries, the limit")]
+    TooManyEntries { what: String, limit: u64 },
+
     #[error("{what} is malformed: {detail}")]
     Malformed { what: String, detail: String },
 
@@ -145,7 +148,7 @@ impl ImageError {
             ImageError::DigestMismatch { .. } | ImageError::SizeMismatch { .. } => {
                 ErrorKind::DigestMismatch
             }
-            ImageError::TooLarge { .. } => ErrorKind::TooLarge,
+            ImageError::TooLarge { .. } | ImageError::TooManyEntries { .. } => ErrorKind::TooLarge,
             ImageError::Malformed { .. } => ErrorKind::Malformed,
             ImageError::UnsupportedMediaType { .. } => ErrorKind::UnsupportedMediaType,
             ImageError::NoMatchingPlatform { .. } => ErrorKind::NoMatchingPlatform,

@@ -1,14 +1,16 @@
 //! One layer, streamed: bytes as stored → (digest, size) → decompressed → (diff_id, limits)
-//! → tar entries → changes, secrets and account files. Nothing is held whole: the stored and
-//! the decompressed bytes each pass through one buffer of [`BUFFER`] bytes, hashed as they
-//! pass, and file data is searched in place.
+//! → tar entries → changes, secrets and account files. Nothing is held whole: the stored bytes
+//! pass through one buffer of [`BUFFER`] bytes and the decompressed ones through a few, hashed
+//! as they pass, and file data is searched in place. Decompression runs beside the tar
+//! reader (two threads), so hashing and searching do not slow it down.
 //!
 //! The digests can only be checked at the end of the stream, so what is read is returned only
 //! after they matched: a layer that does not hash to its digest, is shorter or longer than
 //! its descriptor says, or breaks a limit is an error naming it, never partial facts.
 
 use std::io::{self, BufRead, Read};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use super::filesystem::{FileEntry, FileKind, LayerSummary, ACCOUNT_FILES, ACCOUNT_FILE_MAX};
 use super::progress::Progress;
@@ -18,8 +20,10 @@ use super::LayerLimits;
 use crate::image::digest::{Digest, Hasher};
 use crate::image::error::ImageError;
 
-/// Bytes read at once from the source and from the decompressor.
+/// Bytes read at once from the source, and decompressed at once.
 const BUFFER: usize = 256 * 1024;
+/// Decompressed chunks waiting for the tar reader.
+const PIPELINE: usize = 4;
 /// The most secrets kept for one layer.
 const MAX_SECRETS_PER_LAYER: usize = 10_000;
 /// zstd frames may ask for a window of up to 2^27 bytes (128 MiB, `zstd --ultra -22`), as
@@ -172,41 +176,170 @@ pub(crate) struct ReadContext<'a> {
     pub progress: &'a Progress,
 }
 
-/// Reads and verifies one layer.
+/// Reads and verifies one layer, in two threads: one reads the stored bytes (hashing them)
+/// and decompresses; the other hashes the tar and walks it. Decompressed chunks pass between
+/// them through a channel of [`PIPELINE`] buffers, recycled.
 pub(crate) fn read_layer(
-    source: impl Read,
+    source: impl Read + Send,
     spec: &LayerSpec,
     context: &ReadContext<'_>,
 ) -> Result<LayerContents, Failure> {
     check_media_type(spec)?;
+    let (full, chunks) = mpsc::sync_channel(PIPELINE);
+    let (recycle, empty) = mpsc::sync_channel(PIPELINE + 2);
+    let control = AtomicU8::new(RUNNING);
+    std::thread::scope(|scope| {
+        let control = &control;
+        let producer = scope.spawn(move || produce(source, spec, context, control, full, empty));
+        let consumed = consume(chunks, recycle, spec, context, control);
+        let produced = producer.join().map_err(|_| {
+            ImageError::Setup(format!("reading {} stopped unexpectedly", spec.what))
+        })?;
+        conclude(spec, consumed, produced)
+    })
+}
+
+/// What the consumer tells the producer when it stops reading early.
+const RUNNING: u8 = 0;
+/// The tar is broken: stop decompressing, but read the stored bytes to their end, so that a
+/// layer that is not what its descriptor says is reported as such.
+const DRAIN: u8 = 1;
+/// A limit or the source failed: stop.
+const STOP: u8 = 2;
+
+/// A decompressed chunk: a buffer and how much of it is filled.
+type Chunk = io::Result<(Vec<u8>, usize)>;
+
+/// The producer: stored bytes → decompressed chunks. Returns the stored bytes' hash and count.
+fn produce(
+    source: impl Read,
+    spec: &LayerSpec,
+    context: &ReadContext<'_>,
+    control: &AtomicU8,
+    full: SyncSender<Chunk>,
+    empty: Receiver<Vec<u8>>,
+) -> Result<(Option<Hasher>, u64), Failure> {
     let mut stored = Stored::new(source, spec, context);
-    let head = stored.peek(6).map_err(|e| failure(e, spec))?;
-    let compression = sniff(head).map_err(|name| ImageError::UnsupportedMediaType {
-        what: spec.what.clone(),
-        media_type: spec.media_type.clone(),
-        detail: Some(format!(
-            "its bytes are {name}-compressed, which runtimes do not unpack"
-        )),
-    })?;
-    let decoder = Decoder::new(compression, stored).map_err(|e| failure(e, spec))?;
-    let mut plain = Plain::new(decoder, spec, context);
-    let walked = {
-        let mut tar = TarReader::new(&mut plain);
-        walk(&mut tar, spec, context.limits).and_then(|walked| {
-            drain(tar.into_inner())?;
-            Ok(walked)
-        })
+    let compression = match stored.peek(6) {
+        Ok(head) => sniff(head),
+        Err(e) => return Err(send_error(&full, e, spec)),
     };
-    let walked = match walked {
+    let compression = match compression {
+        Ok(compression) => compression,
+        Err(name) => {
+            let unsupported = ImageError::UnsupportedMediaType {
+                what: spec.what.clone(),
+                media_type: spec.media_type.clone(),
+                detail: Some(format!(
+                    "its bytes are {name}-compressed, which runtimes do not unpack"
+                )),
+            };
+            return Err(send_error(&full, fault(unsupported), spec));
+        }
+    };
+    let mut decoder = match Decoder::new(compression, stored) {
+        Ok(decoder) => decoder,
+        Err(e) => return Err(send_error(&full, e, spec)),
+    };
+    loop {
+        let mut buffer = empty.try_recv().unwrap_or_default();
+        buffer.resize(BUFFER, 0);
+        let filled = match fill(&mut decoder, &mut buffer) {
+            Ok(filled) => filled,
+            Err(e) if as_failure(&e).is_some() => return Err(send_error(&full, e, spec)),
+            // Undecodable: the consumer reports it, unless the stored bytes are not what the
+            // descriptor promised, which is found by reading them to their end.
+            Err(e) => {
+                let _ = full.send(Err(e));
+                break;
+            }
+        };
+        if filled == 0 {
+            break;
+        }
+        if full.send(Ok((buffer, filled))).is_err() {
+            // The consumer stopped.
+            if control.load(Ordering::Relaxed) != DRAIN {
+                return Err(Failure::Cancelled);
+            }
+            break;
+        }
+    }
+    // The tar reader has all it gets; what is left of the stored bytes is only hashed.
+    drop(full);
+    let mut stored = decoder.into_inner();
+    drain(&mut stored).map_err(|e| failure(e, spec))?;
+    Ok(stored.finish())
+}
+
+/// Sends a failure to the consumer (which stops on it) and returns it.
+fn send_error(full: &SyncSender<Chunk>, error: io::Error, spec: &LayerSpec) -> Failure {
+    let failure = failure(error, spec);
+    let carried = match &failure {
+        Failure::Error(e) => fault(e.clone()),
+        Failure::Cancelled => io::Error::other(Fault(Failure::Cancelled)),
+    };
+    let _ = full.send(Err(carried));
+    failure
+}
+
+/// Reads until `buffer` is full or the stream ends.
+fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// The consumer: decompressed chunks → diff_id hash, limits, tar walk.
+fn consume(
+    chunks: Receiver<Chunk>,
+    recycle: SyncSender<Vec<u8>>,
+    spec: &LayerSpec,
+    context: &ReadContext<'_>,
+    control: &AtomicU8,
+) -> io::Result<(Walked, Hasher, u64)> {
+    let mut plain = Plain::new(chunks, recycle, spec, context);
+    let walked = walk(&mut TarReader::new(&mut plain), spec, context.limits).and_then(|walked| {
+        drain(&mut plain)?;
+        Ok(walked)
+    });
+    match walked {
+        Ok(walked) => {
+            let (hasher, count) = plain.finish();
+            Ok((walked, hasher, count))
+        }
+        Err(e) => {
+            let stop = if as_failure(&e).is_some() {
+                STOP
+            } else {
+                DRAIN
+            };
+            control.store(stop, Ordering::Relaxed);
+            // Dropping `plain` drops the channel: the producer sees it at its next chunk.
+            Err(e)
+        }
+    }
+}
+
+/// Both sides' results as the layer's contents, or the failure that counts: a limit or the
+/// source first, then the stored bytes' size and digest, then the tar, then the diff_id.
+fn conclude(
+    spec: &LayerSpec,
+    consumed: io::Result<(Walked, Hasher, u64)>,
+    produced: Result<(Option<Hasher>, u64), Failure>,
+) -> Result<LayerContents, Failure> {
+    let consumed = match consumed {
         Err(e) if as_failure(&e).is_some() => return Err(failure(e, spec)),
         other => other,
     };
-    let (decoder, diff_hasher, uncompressed) = plain.finish();
-    let mut stored = decoder.into_inner();
-    // A layer that failed to decompress is read to its end: if its bytes are not what its
-    // descriptor promised (truncated, tampered), that is what is reported.
-    drain(&mut stored).map_err(|e| failure(e, spec))?;
-    let (hasher, stored_bytes) = stored.finish();
+    let (hasher, stored_bytes) = produced?;
     if let Some(expected) = spec.size {
         if stored_bytes != expected {
             return Err(ImageError::SizeMismatch {
@@ -228,7 +361,8 @@ pub(crate) fn read_layer(
             .into());
         }
     }
-    let walked = walked.map_err(|e| ImageError::malformed(&spec.what, describe(&e)))?;
+    let (walked, diff_hasher, uncompressed) =
+        consumed.map_err(|e| ImageError::malformed(&spec.what, describe(&e)))?;
     let diff_id = diff_hasher.finish();
     if diff_id != spec.diff_id {
         return Err(ImageError::DigestMismatch {
@@ -474,11 +608,13 @@ impl<R: BufRead> Read for Decoder<R> {
     }
 }
 
-/// The uncompressed tar: hashed for the diff_id, counted against the layer's and the image's
-/// limits as it is produced (a decompression bomb stops at the limit).
-struct Plain<'a, D> {
-    inner: D,
-    buffer: Box<[u8]>,
+/// The uncompressed tar, chunk by chunk from the producer: hashed for the diff_id, counted
+/// against the layer's and the image's limits as it comes (a decompression bomb stops at the
+/// limit).
+struct Plain<'a> {
+    chunks: Receiver<Chunk>,
+    recycle: SyncSender<Vec<u8>>,
+    buffer: Vec<u8>,
     position: usize,
     filled: usize,
     hasher: Hasher,
@@ -487,11 +623,17 @@ struct Plain<'a, D> {
     context: &'a ReadContext<'a>,
 }
 
-impl<'a, D: Read> Plain<'a, D> {
-    fn new(inner: D, spec: &'a LayerSpec, context: &'a ReadContext<'a>) -> Self {
+impl<'a> Plain<'a> {
+    fn new(
+        chunks: Receiver<Chunk>,
+        recycle: SyncSender<Vec<u8>>,
+        spec: &'a LayerSpec,
+        context: &'a ReadContext<'a>,
+    ) -> Self {
         Plain {
-            inner,
-            buffer: vec![0u8; BUFFER].into_boxed_slice(),
+            chunks,
+            recycle,
+            buffer: Vec::new(),
             position: 0,
             filled: 0,
             hasher: Hasher::new(spec.diff_id.algorithm()),
@@ -501,8 +643,8 @@ impl<'a, D: Read> Plain<'a, D> {
         }
     }
 
-    fn finish(self) -> (D, Hasher, u64) {
-        (self.inner, self.hasher, self.count)
+    fn finish(self) -> (Hasher, u64) {
+        (self.hasher, self.count)
     }
 
     fn refill(&mut self) -> io::Result<()> {
@@ -510,20 +652,24 @@ impl<'a, D: Read> Plain<'a, D> {
         if budget.is_cancelled() {
             return Err(io::Error::other(Fault(Failure::Cancelled)));
         }
-        let n = loop {
-            match self.inner.read(&mut self.buffer) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+        // The end of the stream is the producer hanging up.
+        let Ok(chunk) = self.chunks.recv() else {
+            self.position = 0;
+            self.filled = 0;
+            return Ok(());
         };
+        let (buffer, n) = chunk?;
+        let used = std::mem::replace(&mut self.buffer, buffer);
+        if !used.is_empty() {
+            let _ = self.recycle.try_send(used);
+        }
         self.hasher.update(&self.buffer[..n]);
         self.count += n as u64;
         let limit = self.context.limits.max_layer_bytes;
         if self.count > limit {
             return Err(fault(ImageError::TooLarge {
                 what: format!(
-                    "{}, uncompressed (`layers: max_layer_bytes`),",
+                    "{} uncompressed (`layers: max_layer_bytes`)",
                     self.spec.what
                 ),
                 limit,
@@ -532,7 +678,8 @@ impl<'a, D: Read> Plain<'a, D> {
         if budget.spend(n as u64) {
             return Err(fault(ImageError::TooLarge {
                 what: format!(
-                    "the layers of {} uncompressed (`layers: max_image_bytes`, passed in {})",
+                    "the uncompressed size of the layers of {} (`layers: max_image_bytes`, \
+                     reached in {})",
                     budget.target, self.spec.what
                 ),
                 limit: budget.max,
@@ -544,7 +691,7 @@ impl<'a, D: Read> Plain<'a, D> {
     }
 }
 
-impl<D: Read> Read for Plain<'_, D> {
+impl Read for Plain<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let available = self.fill_buf()?;
         let n = available.len().min(out.len());
@@ -554,7 +701,7 @@ impl<D: Read> Read for Plain<'_, D> {
     }
 }
 
-impl<D: Read> BufRead for Plain<'_, D> {
+impl BufRead for Plain<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.position == self.filled {
             self.refill()?;
@@ -590,8 +737,8 @@ fn walk<R: BufRead>(
     while let Some(header) = tar.next()? {
         walked.files += 1;
         if walked.files > limits.max_files_per_layer {
-            return Err(fault(ImageError::TooLarge {
-                what: format!("{} (entries, `layers: max_files_per_layer`)", spec.what),
+            return Err(fault(ImageError::TooManyEntries {
+                what: format!("{} (`layers: max_files_per_layer`)", spec.what),
                 limit: limits.max_files_per_layer,
             }));
         }

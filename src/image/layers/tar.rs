@@ -78,10 +78,6 @@ impl<R: BufRead> TarReader<R> {
         }
     }
 
-    pub(super) fn into_inner(self) -> R {
-        self.inner
-    }
-
     /// The next entry, `None` at the end of the archive. Unread data of the previous entry is
     /// skipped.
     pub(super) fn next(&mut self) -> io::Result<Option<Header>> {
