@@ -4,7 +4,7 @@
 #
 #   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 60 seconds; every target)
 #
-# Targets: dockerfile, policy, reference, manifest, signature (entry points in src/fuzzing.rs). Seeds are
+# Targets: dockerfile, policy, reference, manifest, signature, layer (entry points in src/fuzzing.rs). Seeds are
 # fuzz/seeds/<target>/, plus for `dockerfile` the shared corpus when it is there (read in
 # place, never copied into the project). Findings land in fuzz/out/<target>/default/crashes/;
 # each one becomes a regression test beside the code it broke, then the fix.
@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(dockerfile policy reference manifest signature)
+[ "${#targets[@]}" -gt 0 ] || targets=(dockerfile policy reference manifest signature layer)
 
 command -v cargo-afl >/dev/null 2>&1 || cargo install cargo-afl --locked
 # The first use builds AFL++ itself.

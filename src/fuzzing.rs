@@ -56,6 +56,12 @@ pub fn manifest(data: &[u8]) {
     let _ = crate::image::ImageConfig::from_json(data);
 }
 
+/// The layer reader (decompression by magic bytes, the tar reader, whiteouts, the secret
+/// search in files) and filesystem assembly, on `data` as a layer blob.
+pub fn layer(data: &[u8]) {
+    crate::image::layers::read_for_fuzzing(data);
+}
+
 /// The signature verifiers and trust-material parsers (bundles, `.sig` payloads and their
 /// annotations, trusted roots, PEM keys) on `data`.
 pub fn signature(data: &[u8]) {

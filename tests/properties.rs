@@ -81,6 +81,7 @@ proptest! {
         portcullis::fuzzing::reference(&bytes);
         portcullis::fuzzing::manifest(&bytes);
         portcullis::fuzzing::signature(&bytes);
+        portcullis::fuzzing::layer(&bytes);
     }
 
     #[test]

@@ -106,3 +106,43 @@ impl Default for LayerLimits {
         }
     }
 }
+
+/// Reads `data` as a layer blob (any compression) and assembles it into a filesystem, for the
+/// fuzzer: within small limits, the diff_id taken from a first read so that the second gets
+/// to assembly.
+pub(crate) fn read_for_fuzzing(data: &[u8]) {
+    use crate::image::digest::Digest;
+    let limits = LayerLimits {
+        max_layer_bytes: 1 << 20,
+        max_image_bytes: 1 << 20,
+        max_files_per_layer: 1000,
+        max_scan_bytes: 1 << 16,
+    };
+    let budget = read::Budget::new("fuzz", limits.max_image_bytes);
+    let progress = progress::Progress::default();
+    let context = read::ReadContext {
+        limits: &limits,
+        budget: &budget,
+        progress: &progress,
+    };
+    let mut spec = read::LayerSpec {
+        what: "fuzz".into(),
+        listed: Digest::sha256_of(data).to_string(),
+        digest: Some(Digest::sha256_of(data)),
+        size: Some(data.len() as u64),
+        diff_id: Digest::sha256_of(b""),
+        media_type: LAYER_MEDIA_TYPES[0].into(),
+    };
+    let mut outcome = read::read_layer(data, &spec, &context);
+    if let Err(read::Failure::Error(crate::image::ImageError::DigestMismatch { actual, .. })) =
+        &outcome
+    {
+        if let Ok(diff_id) = Digest::parse(actual) {
+            spec.diff_id = diff_id;
+            outcome = read::read_layer(data, &spec, &context);
+        }
+    }
+    if let Ok(contents) = outcome {
+        let _ = FileSystem::assemble(&[&contents, &contents]);
+    }
+}
