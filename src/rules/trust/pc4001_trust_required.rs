@@ -461,6 +461,80 @@ mod tests {
         options
     }
 
+    /// An entry with a `notary` block (and a `cosign` one when `with_cosign`), and an image
+    /// whose Docker Content Trust verdict is `notary`.
+    fn judge_content_trust(
+        notary: crate::trust::notary::NotaryFacts,
+        with_cosign: bool,
+        signatures: Signatures,
+    ) -> Vec<String> {
+        use crate::trust::notary::{NotaryPolicy, Pin, PinnedKey};
+        let mut options = policy(1);
+        if let Some(crate::rules::OptionValue::Verify(verify)) = options.values.get_mut("verify") {
+            let mut entries = (*verify.entries).clone();
+            entries[0].notary = Some(std::sync::Arc::new(NotaryPolicy {
+                server: "https://notary.example.com".into(),
+                ca_pem: None,
+                ca_file: None,
+                pin: Pin::Keys(vec![PinnedKey::from_id(&"ab".repeat(32)).unwrap()]),
+                delegations: Vec::new(),
+            }));
+            if !with_cosign {
+                entries[0].cosign = None;
+            }
+            verify.entries = std::sync::Arc::new(entries);
+        }
+        let mut image = crate::rules::image::testing::image(Default::default(), &[]);
+        image.signatures = signatures;
+        image.notary = notary;
+        let mut out = Diagnostics::default();
+        check(
+            &TrustContext {
+                image: &image,
+                name: Some("registry.example.com/app"),
+                options: &options,
+                verdicts: &[],
+                attestations: &[],
+            },
+            &mut out,
+        );
+        out.0.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn content_trust_alone_or_beside_cosign_must_hold() {
+        use crate::trust::notary::{Admission, NotaryFacts};
+        let admitted = NotaryFacts::Checked(Ok(Admission {
+            role: "targets/releases".into(),
+            tag: "1".into(),
+            root_version: 1,
+        }));
+        // Alone: admitted passes, whatever the cosign signatures (none are asked for).
+        assert!(judge_content_trust(admitted.clone(), false, Signatures::Found(vec![])).is_empty());
+        // Refused, or not read: a finding naming the reason.
+        let refused = judge_content_trust(
+            NotaryFacts::Checked(Err("the tag is absent".into())),
+            false,
+            Signatures::Found(vec![]),
+        );
+        assert_eq!(refused.len(), 1);
+        assert!(
+            refused[0].contains("is not admitted by Docker Content Trust"),
+            "{refused:?}"
+        );
+        assert!(refused[0].contains("the tag is absent"), "{refused:?}");
+        let unread =
+            judge_content_trust(NotaryFacts::NotRequested, false, Signatures::Found(vec![]));
+        assert!(
+            unread[0].contains("was not read, so it cannot pass"),
+            "{unread:?}"
+        );
+        // Both blocks: admitted by Notary but no cosign signature still fails.
+        let both = judge_content_trust(admitted, true, Signatures::Found(vec![]));
+        assert_eq!(both.len(), 1, "{both:?}");
+        assert!(both[0].contains("no signature of"), "{both:?}");
+    }
+
     fn verdict(signer: &str, result: Result<(), &str>) -> crate::trust::Verdict {
         crate::trust::Verdict {
             format: "legacy",
