@@ -185,12 +185,13 @@ impl LayerReader {
         spec: &LayerSpec,
         budget: &Arc<Budget>,
     ) -> Result<Arc<LayerContents>, Failure> {
+        // Counted when queued, so the total is every layer to read, not those being read.
+        self.progress.start_layer(spec.size);
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| ImageError::Setup("layer reader closed".into()))?;
-        self.progress.start_layer(spec.size);
         let source = store.open_layer(index, layer).await?;
         let (spec, limits, budget, progress) = (
             spec.clone(),

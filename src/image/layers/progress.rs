@@ -49,7 +49,7 @@ impl Progress {
             (true, true) => {
                 let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
                 let style = ProgressStyle::with_template(
-                    "{spinner} reading layers {msg} [{bar:30}] {bytes}/{total_bytes} \
+                    "{spinner} reading image layers: {msg} [{bar:30}] {bytes}/{total_bytes} \
                      {bytes_per_sec} {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -115,7 +115,7 @@ impl Progress {
     fn redraw(&self) {
         if let View::Bar(bar) = &self.view {
             bar.set_message(format!(
-                "{} of {} images",
+                "{} layers, {} images",
                 self.layers.text(),
                 self.images.text()
             ));
