@@ -8,7 +8,7 @@ use tokio::sync::Semaphore;
 use super::filesystem::FileSystem;
 use super::progress::Progress;
 use super::read::{
-    check_media_type, read_layer, Budget, Failure, LayerContents, LayerSpec, ReadContext,
+    check_media_type, named, read_layer, Budget, Failure, LayerContents, LayerSpec, ReadContext,
 };
 use super::LayerLimits;
 use crate::image::digest::Digest;
@@ -192,7 +192,10 @@ impl LayerReader {
             .acquire()
             .await
             .map_err(|_| ImageError::Setup("layer reader closed".into()))?;
-        let source = store.open_layer(index, layer).await?;
+        let source = store
+            .open_layer(index, layer)
+            .await
+            .map_err(|e| named(e, spec))?;
         let (spec, limits, budget, progress) = (
             spec.clone(),
             self.limits,

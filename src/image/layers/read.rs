@@ -387,6 +387,29 @@ fn conclude(
     })
 }
 
+/// An error of the source about this layer (a download broken off, a stall, a blob not
+/// found), named as the layer: the source knows the blob's digest, not its place in the image,
+/// and a message must say which layer of which image could not be read.
+pub(crate) fn named(mut error: ImageError, spec: &LayerSpec) -> ImageError {
+    match &mut error {
+        ImageError::NotFound { what, .. }
+        | ImageError::Timeout { what, .. }
+        | ImageError::Network { what, .. }
+        | ImageError::DigestMismatch { what, .. }
+        | ImageError::SizeMismatch { what, .. }
+        | ImageError::TooLarge { what, .. }
+        | ImageError::Malformed { what, .. }
+        | ImageError::UnsupportedMediaType { what, .. }
+        | ImageError::Registry { what, .. }
+            if !what.starts_with(&spec.what) =>
+        {
+            *what = spec.what.clone();
+        }
+        _ => {}
+    }
+    error
+}
+
 /// An `io::Error` from the readers as the failure it stands for.
 fn failure(error: io::Error, spec: &LayerSpec) -> Failure {
     match as_failure(&error) {
@@ -508,13 +531,18 @@ impl<'a, R: Read> Stored<'a, R> {
             match self.inner.read(&mut self.buffer[self.filled..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if as_failure(&e).is_some() => return Err(e),
-                Err(e) => {
-                    return Err(fault(ImageError::Io {
-                        path: self.spec.what.clone(),
-                        detail: e.to_string(),
-                    }))
-                }
+                Err(e) => match as_failure(&e) {
+                    Some(Failure::Error(error)) => {
+                        return Err(fault(named(error.clone(), self.spec)))
+                    }
+                    Some(Failure::Cancelled) => return Err(e),
+                    None => {
+                        return Err(fault(ImageError::Io {
+                            path: self.spec.what.clone(),
+                            detail: e.to_string(),
+                        }))
+                    }
+                },
             }
         };
         let bytes = &self.buffer[self.filled..self.filled + n];

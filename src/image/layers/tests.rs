@@ -96,11 +96,35 @@ fn gzipped(tar: Tar) -> Blob {
     }
 }
 
-/// Blobs by digest, counting how often each is opened.
+/// Blobs by digest, counting how often each is opened; a blob in `broken` breaks off after
+/// that many bytes, as a download does.
 #[derive(Default)]
 struct Memory {
     blobs: HashMap<String, Vec<u8>>,
+    broken: HashMap<String, usize>,
     opened: AtomicUsize,
+}
+
+/// A blob that fails after `after` bytes as a registry's body reader fails: an error naming the
+/// blob by digest and repository only.
+struct BreaksOff {
+    bytes: std::io::Cursor<Vec<u8>>,
+    after: usize,
+    digest: String,
+}
+
+impl Read for BreaksOff {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.after.saturating_sub(self.bytes.position() as usize);
+        if left == 0 {
+            return Err(super::read::fault(ImageError::Network {
+                what: format!("layer {} of registry.example/app", self.digest),
+                detail: "the download broke off (connection reset)".into(),
+            }));
+        }
+        let n = out.len().min(left);
+        self.bytes.read(&mut out[..n])
+    }
 }
 
 impl LayerStore for Memory {
@@ -118,7 +142,14 @@ impl LayerStore for Memory {
                 what: layer.digest.clone(),
                 detail: None,
             })?;
-        Ok(Box::new(std::io::Cursor::new(bytes)))
+        match self.broken.get(&layer.digest) {
+            Some(&after) => Ok(Box::new(BreaksOff {
+                bytes: std::io::Cursor::new(bytes),
+                after,
+                digest: layer.digest.clone(),
+            })),
+            None => Ok(Box::new(std::io::Cursor::new(bytes))),
+        }
     }
 }
 
@@ -446,6 +477,42 @@ fn a_truncated_stream_is_a_size_mismatch() {
     image.layers[0].digest = digest;
     let err = read(&store, image).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::DigestMismatch, "{err}");
+}
+
+/// A source's errors name the blob; the image's error names the layer, by index and digest,
+/// and the image (so that a message says which layer of which image could not be read).
+#[test]
+fn a_source_that_fails_is_named_as_the_layer() {
+    let blobs = || {
+        vec![
+            gzipped(Tar::new().file("a", b"first")),
+            gzipped(Tar::new().file("big", &vec![b'a'; 300_000])),
+        ]
+    };
+    let mut store = Memory::default();
+    let image = store.image(blobs());
+    let second = image.layers[1].digest.clone();
+    store.broken.insert(second.clone(), 1000);
+    let err = read(&store, image).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Network, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "layer 1 ({second}) of test failed: the download broke off"
+        )),
+        "{text}"
+    );
+
+    let mut store = Memory::default();
+    let image = store.image(blobs());
+    store.blobs.remove(&second);
+    let err = read(&store, image).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("layer 1 ({second}) of test not found")),
+        "{err}"
+    );
 }
 
 #[test]
