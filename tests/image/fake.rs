@@ -68,6 +68,11 @@ impl Reply {
     }
 }
 
+/// The first byte of a TLS handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
+const GO_PLAIN_PORT_ANSWER: &[u8] =
+    b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+
 type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
 
 pub struct FakeServer {
@@ -129,6 +134,14 @@ async fn serve(
     handler: Arc<Handler>,
     log: Arc<Mutex<Vec<Request>>>,
 ) -> std::io::Result<()> {
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first).await? == 1 && first[0] == TLS_HANDSHAKE {
+        // A client trying HTTPS first: answered as Go's net/http (the registry) answers on a
+        // plain port, so the client's TLS fails at once and it falls back to HTTP. (A hang-up
+        // would be retried as a reset: seconds of backoff in every `portcullis` run.)
+        stream.write_all(GO_PLAIN_PORT_ANSWER).await?;
+        return stream.shutdown().await;
+    }
     let Some(request) = read_request(&mut stream).await? else {
         return Ok(());
     };
@@ -186,10 +199,6 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
-        // A TLS handshake (a client trying HTTPS first): hang up, as a plain server would fail it.
-        if buffer.first() == Some(&0x16) {
-            return Ok(None);
-        }
         if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             break i;
         }
