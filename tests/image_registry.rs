@@ -8,11 +8,13 @@
 
 mod image;
 
-use image::fake::{FakeImage, FakeServer, Reply, OCI_MANIFEST};
+use image::fake::{FakeImage, FakeLayer, FakeServer, Reply, OCI_MANIFEST};
+use image::layers::{github_token, layer_tar, Entry};
 use image::registry::{Config, Registry};
 use image::tools::{self, ImageSpec};
 use image::{insecure, options};
 use portcullis::image::digest::Digest;
+use portcullis::image::layers::LayerLimits;
 use portcullis::image::manifest::{DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX};
 use portcullis::image::{
     gather, gather_blocking, AuthConfig, Credential, ErrorKind, FetchOptions, ImageError,
@@ -20,6 +22,7 @@ use portcullis::image::{
 };
 use std::net::Ipv4Addr;
 use std::path::Path;
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -1206,4 +1209,286 @@ fn base64_decode(text: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layers a registry lies about: the real fetch path with layers read, and the gate on top.
+// Layer 0 holds a secret and is served faithfully; layer 1 is the one at fault, so an image
+// that is not refused would show a finding (a partial read), and the message must name
+// layer 1 by index and digest.
+
+/// The policy of the gate runs: the secret rule on, nothing else.
+const SECRET_POLICY: &str = "version: 1\nextends: none\nrules:\n  secret-in-layer: on\n";
+
+/// A layer with a GitHub token in `/app/.env`.
+fn leaky_layer(token: &str) -> FakeLayer {
+    FakeLayer::gzip(&layer_tar(&[
+        Entry::dir("app"),
+        Entry::file("app/.env", format!("GITHUB_TOKEN={token}\n")),
+    ]))
+}
+
+/// A clean layer of some 600 KiB stored (random bytes, marked binary by a NUL): several reads
+/// of the stored bytes, and several chunks on the wire.
+fn bulky_layer() -> FakeLayer {
+    let mut data = vec![0u8; 600 * 1024];
+    std::io::Read::read_exact(
+        &mut std::fs::File::open("/dev/urandom").expect("urandom"),
+        &mut data[1..],
+    )
+    .expect("read urandom");
+    FakeLayer::gzip(&layer_tar(&[
+        Entry::dir("srv"),
+        Entry::file("srv/blob.bin", data),
+    ]))
+}
+
+/// `tar` of one file of `zeros` zero bytes, gzip-compressed: a few KiB per MiB.
+fn gzip_bomb(zeros: usize) -> FakeLayer {
+    FakeLayer::gzip(&layer_tar(&[Entry::file("zeros", vec![0u8; zeros])]))
+}
+
+/// An image of a leaky layer 0 and `faulty` as layer 1.
+fn two_layers(token: &str, faulty: FakeLayer) -> FakeImage {
+    FakeImage::with_layers("app", vec![leaky_layer(token), faulty])
+}
+
+/// Options that read layers within `limits`.
+fn reading_layers(host: &str, limits: LayerLimits) -> FetchOptions {
+    FetchOptions {
+        layers: Some(limits),
+        ..insecure(host)
+    }
+}
+
+/// `portcullis check --format json --policy POLICY docker://HOST/app:1`, run off the runtime
+/// (the fake server keeps serving).
+async fn gate(host: &str, policy: &str) -> Output {
+    let (host, policy) = (host.to_string(), policy.to_string());
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(dir.path().join("policy.yaml"), policy).expect("policy");
+        std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .args(["check", "--format", "json", "--policy", "policy.yaml"])
+            .args([
+                "--insecure-registry",
+                &host,
+                &format!("docker://{host}/app:1"),
+            ])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run portcullis")
+    })
+    .await
+    .expect("join")
+}
+
+/// The rule ids of the findings in a JSON report (none when there is no report).
+fn reported_rules(output: &Output) -> Vec<String> {
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
+    report["findings"]
+        .as_array()
+        .map(|findings| {
+            findings
+                .iter()
+                .map(|f| f["rule_id"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The gate could not evaluate the image: exit 3, stderr naming `layer`, no finding.
+fn assert_fails_closed(output: &Output, layer: &str) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains(layer), "{layer} not named: {stderr}");
+    assert!(
+        reported_rules(output).is_empty(),
+        "findings of an image that was not evaluated: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    stderr
+}
+
+/// `layer 1 (sha256:…)`, as errors name it.
+fn named(layer: &FakeLayer) -> String {
+    format!("layer 1 ({})", layer.digest)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_layered_image_served_faithfully_is_read_and_its_secret_found() {
+    let token = github_token();
+    let image = two_layers(&token, bulky_layer());
+    let server = fake(move |r| image.answer("app", "1", r).unwrap_or(Reply::status(404))).await;
+    let host = server.host();
+    let facts = fetch_async(
+        &format!("docker://{host}/app:1"),
+        &reading_layers(&host, LayerLimits::default()),
+    )
+    .await
+    .expect("facts");
+    let filesystem = facts.platforms[0].filesystem.as_ref().expect("layers read");
+    assert_eq!(filesystem.layers.len(), 2);
+    assert!(filesystem.files.contains_key("/srv/blob.bin"));
+    let secrets: Vec<(usize, &str)> = filesystem
+        .secrets
+        .iter()
+        .map(|s| (s.layer, s.path.as_str()))
+        .collect();
+    assert_eq!(secrets, [(0, "/app/.env")]);
+
+    let output = gate(&host, SECRET_POLICY).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(reported_rules(&output), ["PC3009"], "{stdout}");
+    assert!(stdout.contains("/app/.env"), "{stdout}");
+    assert!(!stdout.contains(&token), "the token is shown: {stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_layer_whose_bytes_do_not_match_its_digest_fails_closed() {
+    let faulty = bulky_layer();
+    let image = two_layers(&github_token(), faulty.clone());
+    // The same size, one byte changed near the end: only the digest tells.
+    let mut tampered = faulty.blob.clone();
+    let last = tampered.len() - 20;
+    tampered[last] ^= 0x55;
+    let path = faulty.path("app");
+    let server = fake(move |r| {
+        if r.path == path {
+            return Reply::body(200, "application/octet-stream", &tampered);
+        }
+        image.answer("app", "1", r).unwrap_or(Reply::status(404))
+    })
+    .await;
+    let host = server.host();
+    let target = format!("docker://{host}/app:1");
+    let err = expect_err(
+        fetch_async(&target, &reading_layers(&host, LayerLimits::default())).await,
+        ErrorKind::DigestMismatch,
+    );
+    let text = err.to_string();
+    assert!(text.contains(&named(&faulty)), "{text}");
+    assert!(
+        text.contains("content does not match its digest") && !text.contains("diff_id"),
+        "{text}"
+    );
+
+    let stderr = assert_fails_closed(&gate(&host, SECRET_POLICY).await, &named(&faulty));
+    assert!(stderr.contains("does not match its digest"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gzip_bomb_stops_at_the_policy_layer_limit() {
+    // 8 MiB of zeros in some 8 KiB of gzip; the policy allows 1 MiB a layer.
+    let bomb = gzip_bomb(8 << 20);
+    assert!(bomb.blob.len() < 16 * 1024, "{} bytes", bomb.blob.len());
+    let image = two_layers(&github_token(), bomb.clone());
+    let bomb_path = bomb.path("app");
+    let server = fake(move |r| image.answer("app", "1", r).unwrap_or(Reply::status(404))).await;
+    let host = server.host();
+    let target = format!("docker://{host}/app:1");
+    let limits = LayerLimits {
+        max_layer_bytes: 1 << 20,
+        ..LayerLimits::default()
+    };
+    let err = expect_err(
+        fetch_async(&target, &reading_layers(&host, limits)).await,
+        ErrorKind::TooLarge,
+    );
+    let text = err.to_string();
+    assert!(text.contains(&named(&bomb)), "{text}");
+    assert!(
+        text.contains("`layers: max_layer_bytes`") && text.contains("1048576-byte limit"),
+        "{text}"
+    );
+
+    let limited = format!("{SECRET_POLICY}layers:\n  max_layer_bytes: 1048576\n");
+    let stderr = assert_fails_closed(&gate(&host, &limited).await, &named(&bomb));
+    // The policy's limit stopped it, not the default one.
+    assert!(stderr.contains("1048576-byte limit"), "{stderr}");
+
+    // Within the default limits the same layer is only a large file: read, and layer 0's
+    // secret found.
+    let output = gate(&host, SECRET_POLICY).await;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(reported_rules(&output), ["PC3009"]);
+
+    // Without a layer rule, no layer is fetched, whatever the limits.
+    let before = server.count(&bomb_path);
+    let output = gate(
+        &host,
+        "version: 1\nextends: none\nrules:\n  non-root-user: on\nlayers:\n  max_layer_bytes: 1\n",
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(server.count(&bomb_path), before, "a layer was fetched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_layer_fails_closed() {
+    let faulty = bulky_layer();
+    let half = faulty.blob[..faulty.blob.len() / 2].to_vec();
+    // Content-Length as the descriptor says, the connection closed halfway; then no
+    // Content-Length at all, and the body ends halfway.
+    let replies = [
+        Reply::Truncated {
+            declared: faulty.blob.len(),
+            body: half.clone(),
+        },
+        Reply::Closed { body: half },
+    ];
+    for (i, reply) in replies.into_iter().enumerate() {
+        let image = two_layers(&github_token(), faulty.clone());
+        let path = faulty.path("app");
+        let server = fake(move |r| {
+            if r.path == path {
+                return reply.clone();
+            }
+            image.answer("app", "1", r).unwrap_or(Reply::status(404))
+        })
+        .await;
+        let host = server.host();
+        let target = format!("docker://{host}/app:1");
+        let err = fetch_async(&target, &reading_layers(&host, LayerLimits::default()))
+            .await
+            .expect_err("a truncated layer is refused");
+        let text = err.to_string();
+        assert!(text.contains(&named(&faulty)), "reply {i}: {text}");
+        let expected = if i == 0 {
+            (ErrorKind::Network, "broke off")
+        } else {
+            (ErrorKind::DigestMismatch, "but its descriptor declares")
+        };
+        assert_eq!(err.kind(), expected.0, "reply {i}: {text}");
+        assert!(text.contains(expected.1), "reply {i}: {text}");
+
+        assert_fails_closed(&gate(&host, SECRET_POLICY).await, &named(&faulty));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_layer_whose_tar_does_not_match_its_diff_id_fails_closed() {
+    // The stored bytes are what the manifest says; the config lists another tar's digest.
+    let other = Digest::sha256_of(b"another tar").to_string();
+    let faulty = bulky_layer().with_diff_id(&other);
+    let image = two_layers(&github_token(), faulty.clone());
+    let server = fake(move |r| image.answer("app", "1", r).unwrap_or(Reply::status(404))).await;
+    let host = server.host();
+    let target = format!("docker://{host}/app:1");
+    let err = expect_err(
+        fetch_async(&target, &reading_layers(&host, LayerLimits::default())).await,
+        ErrorKind::DigestMismatch,
+    );
+    let text = err.to_string();
+    assert!(text.contains(&named(&faulty)), "{text}");
+    assert!(
+        text.contains("its diff_id in the config") && text.contains(&other),
+        "{text}"
+    );
+
+    let stderr = assert_fails_closed(&gate(&host, SECRET_POLICY).await, &named(&faulty));
+    assert!(stderr.contains("diff_id"), "{stderr}");
 }

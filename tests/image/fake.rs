@@ -1,6 +1,6 @@
 //! A tiny HTTP/1.1 server on loopback for the faults a real registry cannot be made to produce:
 //! lying digests, truncated bodies, stalls, 500 storms, oversized manifests, redirects to
-//! another host. It records every request so tests can assert on what a server received.
+//! another host, layers that are not what the manifest and config say. It records every request so tests can assert on what a server received.
 
 use portcullis::image::digest::Digest;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -41,6 +41,8 @@ pub enum Reply {
     Stall { declared: usize, pause: Duration },
     /// No `Content-Length`: `len` bytes, then close.
     Unsized { len: usize },
+    /// No `Content-Length`: `body`, then close (a body that ends where the server chose).
+    Closed { body: Vec<u8> },
 }
 
 impl Reply {
@@ -190,6 +192,11 @@ async fn serve(
                 sent += n;
             }
         }
+        Reply::Closed { body } => {
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n";
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(&body).await?;
+        }
     }
     stream.flush().await?;
     stream.shutdown().await
@@ -253,26 +260,95 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// A small valid image: an OCI manifest and its config, with their digests.
+/// A small valid image: an OCI manifest and its config, with their digests, and the layer
+/// blobs it lists (none for [`FakeImage::new`]).
 #[derive(Debug, Clone)]
 pub struct FakeImage {
     pub manifest: Vec<u8>,
     pub manifest_digest: String,
     pub config: Vec<u8>,
     pub config_digest: String,
+    pub layers: Vec<FakeLayer>,
 }
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+
+/// A layer of a [`FakeImage`]: the blob served (the manifest lists its digest and size), its
+/// media type, and the diff_id the config lists for it, whatever the blob holds.
+#[derive(Debug, Clone)]
+pub struct FakeLayer {
+    pub blob: Vec<u8>,
+    pub digest: String,
+    pub media_type: String,
+    pub diff_id: String,
+}
+
+impl FakeLayer {
+    /// `tar` gzip-compressed, with its true diff_id.
+    pub fn gzip(tar: &[u8]) -> FakeLayer {
+        use std::io::Write as _;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(tar).expect("gzip");
+        let blob = encoder.finish().expect("gzip");
+        FakeLayer::new(blob, LAYER_GZIP, &Digest::sha256_of(tar).to_string())
+    }
+
+    pub fn new(blob: Vec<u8>, media_type: &str, diff_id: &str) -> FakeLayer {
+        FakeLayer {
+            digest: Digest::sha256_of(&blob).to_string(),
+            blob,
+            media_type: media_type.to_string(),
+            diff_id: diff_id.to_string(),
+        }
+    }
+
+    /// The same blob, the config listing `diff_id` for it.
+    pub fn with_diff_id(self, diff_id: &str) -> FakeLayer {
+        FakeLayer {
+            diff_id: diff_id.to_string(),
+            ..self
+        }
+    }
+
+    /// `/v2/{repo}/blobs/{digest}`.
+    pub fn path(&self, repo: &str) -> String {
+        format!("/v2/{repo}/blobs/{}", self.digest)
+    }
+}
 
 impl FakeImage {
     pub fn new(user: &str) -> FakeImage {
+        FakeImage::with_layers(user, Vec::new())
+    }
+
+    /// An image of `layers`, in order: the manifest lists each blob's digest, size and media
+    /// type, the config's `rootfs.diff_ids` each layer's `diff_id`.
+    pub fn with_layers(user: &str, layers: Vec<FakeLayer>) -> FakeImage {
+        let diff_ids = layers
+            .iter()
+            .map(|l| format!("\"{}\"", l.diff_id))
+            .collect::<Vec<_>>()
+            .join(",");
         let config = format!(
-            r#"{{"architecture":"amd64","os":"linux","config":{{"User":"{user}"}},"rootfs":{{"type":"layers","diff_ids":[]}}}}"#
+            r#"{{"architecture":"amd64","os":"linux","config":{{"User":"{user}"}},"rootfs":{{"type":"layers","diff_ids":[{diff_ids}]}}}}"#
         )
         .into_bytes();
         let config_digest = Digest::sha256_of(&config).to_string();
+        let descriptors = layers
+            .iter()
+            .map(|l| {
+                format!(
+                    r#"{{"mediaType":"{}","digest":"{}","size":{}}}"#,
+                    l.media_type,
+                    l.digest,
+                    l.blob.len()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",");
         let manifest = format!(
-            r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config_digest}","size":{}}},"layers":[]}}"#,
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config_digest}","size":{}}},"layers":[{descriptors}]}}"#,
             config.len()
         )
         .into_bytes();
@@ -281,11 +357,12 @@ impl FakeImage {
             manifest,
             config,
             config_digest,
+            layers,
         }
     }
 
     /// The usual answers for `repo`: `/v2/` open, the manifest under `tag` and its digest, the
-    /// config blob; `None` for any other path.
+    /// config blob, the layer blobs; `None` for any other path.
     pub fn answer(&self, repo: &str, tag: &str, request: &Request) -> Option<Reply> {
         let manifest = || {
             Reply::body(200, OCI_MANIFEST, &self.manifest)
@@ -301,7 +378,10 @@ impl FakeImage {
         } else if path == format!("/v2/{repo}/blobs/{}", self.config_digest) {
             Some(Reply::body(200, "application/octet-stream", &self.config))
         } else {
-            None
+            self.layers
+                .iter()
+                .find(|l| path == l.path(repo))
+                .map(|l| Reply::body(200, "application/octet-stream", &l.blob))
         }
     }
 }
