@@ -4,7 +4,10 @@
 //! order of magnitude above what the cases take.
 
 use crate::util::{binary, http_response, http_server, Project};
-use std::io::{BufReader, Write};
+use portcullis::image::digest::Digest;
+use sha2::Digest as _;
+use std::io::{BufReader, Read, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -261,3 +264,142 @@ fn a_panic_is_exit_2_with_a_short_message_and_no_data() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
+#[derive(Debug, Clone, Copy)]
+enum Compression {
+    Gzip,
+    Zstd,
+}
+
+/// Writes an OCI layout at `dir` of one image, tagged `big`, whose one layer is the tar of one
+/// file of `zeros` zero bytes, compressed as it is generated: the zeros are never written nor
+/// held, only the compressed blob (per GiB: zstd some 32 KiB, gzip some 1 MiB). Returns the
+/// layer's digest.
+fn zeros_layout(dir: &Path, zeros: u64, compression: Compression) -> String {
+    let mut header = tar::Header::new_gnu();
+    header.set_path("zeros").expect("path");
+    header.set_size(zeros);
+    header.set_mode(0o644);
+    header.set_cksum();
+    // The file's data, its padding to 512 bytes and the two zero blocks that end a tar.
+    let tail = zeros + (512 - zeros % 512) % 512 + 1024;
+    let mut layer = Hashed {
+        inner: std::io::Cursor::new(header.as_bytes().to_vec())
+            .chain(std::io::repeat(0).take(tail)),
+        hasher: sha2::Sha256::new(),
+    };
+    let (blob, media_type) = match compression {
+        Compression::Gzip => {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            std::io::copy(&mut layer, &mut encoder).expect("gzip");
+            (
+                encoder.finish().expect("gzip"),
+                "application/vnd.oci.image.layer.v1.tar+gzip",
+            )
+        }
+        Compression::Zstd => {
+            let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).expect("zstd");
+            std::io::copy(&mut layer, &mut encoder).expect("zstd");
+            (
+                encoder.finish().expect("zstd"),
+                "application/vnd.oci.image.layer.v1.tar+zstd",
+            )
+        }
+    };
+    let hex: String = layer
+        .hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let diff_id = format!("sha256:{hex}");
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).expect("mkdir");
+    let put = |bytes: &[u8]| {
+        let digest = Digest::sha256_of(bytes);
+        std::fs::write(blobs.join(digest.hex()), bytes).expect("write blob");
+        (digest.to_string(), bytes.len())
+    };
+    let (layer_digest, layer_size) = put(&blob);
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {"User": "app"},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+    });
+    let (config_digest, config_size) = put(config.to_string().as_bytes());
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": config_digest, "size": config_size},
+        "layers": [{"mediaType": media_type, "digest": layer_digest, "size": layer_size}],
+    });
+    let (manifest_digest, manifest_size) = put(manifest.to_string().as_bytes());
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "digest": manifest_digest, "size": manifest_size,
+                       "annotations": {"org.opencontainers.image.ref.name": "big"}}],
+    });
+    std::fs::write(dir.join("index.json"), index.to_string()).expect("index");
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("layout");
+    layer_digest
+}
+
+/// A reader that hashes what passes.
+struct Hashed<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+}
+
+impl<R: Read> Read for Hashed<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.hasher.update(&out[..n]);
+        Ok(n)
+    }
+}
+
+/// A policy that reads layers (the secret rule), at most 1 GiB uncompressed a layer.
+const ONE_GIB_LAYERS: &str =
+    "version: 1\nextends: none\nrules:\n  secret-in-layer: on\nlayers:\n  max_layer_bytes: 1073741824\n";
+
+#[test]
+fn a_2_gib_decompression_bomb_is_refused_at_the_layer_limit() {
+    for compression in [Compression::Zstd, Compression::Gzip] {
+        let p = Project::new().file("policy.yaml", ONE_GIB_LAYERS);
+        let layout = p.path().join("layout");
+        let digest = zeros_layout(&layout, 2 << 30, compression);
+        let blob = std::fs::metadata(layout.join("blobs/sha256").join(&digest[7..]))
+            .expect("blob")
+            .len();
+        assert!(blob < 4 << 20, "{compression:?}: a {blob}-byte blob");
+        let target = format!("oci:{}:big", layout.display());
+        let run = run_bounded(p.path(), &["check", "--policy", "policy.yaml", &target]);
+        assert_eq!(run.code, 3, "{compression:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("layer 0 ({digest})"))
+                && run.stderr.contains("`layers: max_layer_bytes`")
+                && run.stderr.contains("1073741824-byte limit"),
+            "{compression:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.peak_kib < 100 * 1024,
+            "{compression:?}: peak {} KiB",
+            run.peak_kib
+        );
+    }
+}
+
+#[test]
+fn a_1_gib_layer_under_the_limit_is_read_in_bounded_memory() {
+    let p = Project::new().file("policy.yaml", ONE_GIB_LAYERS);
+    let layout = p.path().join("layout");
+    // The tar (header, data, end) just under the limit.
+    zeros_layout(&layout, (1 << 30) - 4096, Compression::Zstd);
+    let target = format!("oci:{}:big", layout.display());
+    let run = run_bounded(p.path(), &["check", "--policy", "policy.yaml", &target]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Streamed: the peak is buffers and windows, not the layer.
+    assert!(run.peak_kib < 100 * 1024, "peak {} KiB", run.peak_kib);
+}
