@@ -4,10 +4,11 @@
 #
 #   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 60 seconds; every target)
 #
-# Targets: dockerfile, policy, reference, manifest, signature, layer (entry points in src/fuzzing.rs). Seeds are
-# fuzz/seeds/<target>/, plus for `dockerfile` the shared corpus when it is there (read in
-# place, never copied into the project). Findings land in fuzz/out/<target>/default/crashes/;
-# each one becomes a regression test beside the code it broke, then the fix.
+# Targets: dockerfile, policy, reference, manifest, signature, layer (entry points in
+# src/fuzzing.rs). Seeds are fuzz/seeds/<target>/, plus for `dockerfile` the shared corpus when
+# it is there (read in place, never copied into the project). Findings land in
+# fuzz/out/<target>/default/crashes/; each one becomes a regression test beside the code it
+# broke, then the fix.
 set -euo pipefail
 cd "$(dirname "$0")"
 

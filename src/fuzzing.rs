@@ -5,7 +5,7 @@
 //! it broke.
 
 use crate::dockerfile::DockerfileFacts;
-use crate::rules::{Check, Diagnostics, DockerfileContext, RuleOptions};
+use crate::rules::{Check, Diagnostics, DockerfileContext, ImageContext, RuleOptions};
 use std::collections::BTreeMap;
 
 /// The Dockerfile parser, ARG expansion, syntax detection and every Dockerfile rule (their
@@ -56,12 +56,6 @@ pub fn manifest(data: &[u8]) {
     let _ = crate::image::ImageConfig::from_json(data);
 }
 
-/// The layer reader (decompression by magic bytes, the tar reader, whiteouts, the secret
-/// search in files) and filesystem assembly, on `data` as a layer blob.
-pub fn layer(data: &[u8]) {
-    crate::image::layers::read_for_fuzzing(data);
-}
-
 /// The signature verifiers and trust-material parsers (bundles, `.sig` payloads and their
 /// annotations, trusted roots, PEM keys) on `data`.
 pub fn signature(data: &[u8]) {
@@ -101,4 +95,56 @@ pub fn signature(data: &[u8]) {
         annotations,
     };
     let _ = crate::trust::verify(&legacy, &digest, &requirements);
+}
+
+/// The layer reader (decompression, digest and limit checks, the tar reader, whiteouts and
+/// filesystem assembly) on `data` as a layer blob, as it is and gzip-compressed, within small
+/// limits; then every image rule (the layer rules among them) over each filesystem read.
+pub fn layer(data: &[u8]) {
+    use crate::image::facts::{ImageConfig, ImageFacts, Platform, PlatformImage};
+    use crate::image::layers::{read_for_fuzzing, LayerLimits};
+    let limits = LayerLimits {
+        max_layer_bytes: 256 << 10,
+        max_image_bytes: 512 << 10,
+        max_files_per_layer: 256,
+        max_scan_bytes: 64 << 10,
+    };
+    let options = RuleOptions::default();
+    for filesystem in read_for_fuzzing(data, limits) {
+        let platform = PlatformImage {
+            platform: Platform::new("linux", "amd64", None),
+            manifest_digest: None,
+            media_type: None,
+            config_digest: String::new(),
+            config: ImageConfig::default(),
+            compressed_size: 0,
+            layers: Vec::new(),
+            filesystem: Some(std::sync::Arc::new(filesystem)),
+        };
+        let image = ImageFacts {
+            target: "oci:fuzz".into(),
+            reference: None,
+            digest: String::new(),
+            media_type: None,
+            size: 0,
+            platforms: vec![platform.clone()],
+            signatures: Default::default(),
+            notary: Default::default(),
+        };
+        for rule in crate::rules::all() {
+            let check = match (rule.check, rule.image_check) {
+                (Check::Image(check), _) | (_, Some(check)) => check,
+                _ => continue,
+            };
+            check(
+                &ImageContext {
+                    image: &image,
+                    platform: &platform,
+                    options: &options,
+                    now: std::time::SystemTime::UNIX_EPOCH,
+                },
+                &mut Diagnostics::default(),
+            );
+        }
+    }
 }

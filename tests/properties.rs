@@ -45,6 +45,68 @@ fn dockerfile() -> impl Strategy<Value = String> {
     prop::collection::vec(dockerfile_line(), 0..40).prop_map(|lines| lines.join("\n"))
 }
 
+/// One tar entry: (name, type flag, mode, data).
+type TarEntry = (String, u8, u32, Vec<u8>);
+
+fn tar_entry() -> impl Strategy<Value = TarEntry> {
+    let name = prop_oneof![
+        Just("etc/passwd".to_string()),
+        Just("etc/shadow".to_string()),
+        Just("etc/group".to_string()),
+        Just("./etc//passwd".to_string()),
+        Just("../escape".to_string()),
+        Just("a/../../b".to_string()),
+        Just("srv/.wh.old".to_string()),
+        Just("srv/.wh..wh..opq".to_string()),
+        Just(".wh..wh.plnk/1".to_string()),
+        Just(".wh.".to_string()),
+        Just("app/.env".to_string()),
+        Just("x".repeat(300)),
+        "[a-z.]{1,5}(/[a-z.]{1,5}){0,3}",
+    ];
+    let data = prop_oneof![
+        Just(b"root:x:0:0::/root:/bin/sh\nguest::0:0::/:\n".to_vec()),
+        Just(b"root::19000::::::\n".to_vec()),
+        Just(b"TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345\n".to_vec()),
+        prop::collection::vec(any::<u8>(), 0..700),
+    ];
+    // Regular, hard link, symlink, directory, fifo, GNU long name, PAX, unknown.
+    let kind = prop::sample::select(vec![b'0', b'1', b'2', b'5', b'6', b'L', b'x', b'Z']);
+    (
+        name,
+        kind,
+        prop::sample::select(vec![0o644, 0o4755, 0o2775, 0o7777]),
+        data,
+    )
+}
+
+/// A tar of `entries`, headers written by hand (the tar crate refuses `..` and fixes names).
+fn layer_tar(entries: &[TarEntry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, kind, mode, data) in entries {
+        let mut header = [0u8; 512];
+        let name = name.as_bytes();
+        header[..name.len().min(100)].copy_from_slice(&name[..name.len().min(100)]);
+        header[100..107].copy_from_slice(format!("{mode:07o}").as_bytes());
+        header[108..115].copy_from_slice(b"0000000");
+        header[116..123].copy_from_slice(b"0000000");
+        header[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+        header[136..147].copy_from_slice(b"00000000000");
+        header[156] = *kind;
+        header[157..160].copy_from_slice(b"etc");
+        header[257..263].copy_from_slice(b"ustar\0");
+        header[263..265].copy_from_slice(b"00");
+        header[148..156].copy_from_slice(b"        ");
+        let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+        header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 256,
@@ -81,6 +143,25 @@ proptest! {
         portcullis::fuzzing::reference(&bytes);
         portcullis::fuzzing::manifest(&bytes);
         portcullis::fuzzing::signature(&bytes);
+        portcullis::fuzzing::layer(&bytes);
+    }
+
+    /// The layer target on tars that are nearly right: entries of every kind with hostile
+    /// names (climbing out, whiteouts, account files, long names), then a few bytes changed.
+    #[test]
+    fn fuzz_layer_takes_tar_like_bytes(
+        entries in prop::collection::vec(tar_entry(), 0..8),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        cut in prop::option::of(any::<prop::sample::Index>()),
+    ) {
+        let mut bytes = layer_tar(&entries);
+        for (at, byte) in flips {
+            let at = at.index(bytes.len());
+            bytes[at] = byte;
+        }
+        if let Some(cut) = cut {
+            bytes.truncate(cut.index(bytes.len() + 1));
+        }
         portcullis::fuzzing::layer(&bytes);
     }
 

@@ -107,42 +107,62 @@ impl Default for LayerLimits {
     }
 }
 
-/// Reads `data` as a layer blob (any compression) and assembles it into a filesystem, for the
-/// fuzzer: within small limits, the diff_id taken from a first read so that the second gets
-/// to assembly.
-pub(crate) fn read_for_fuzzing(data: &[u8]) {
-    use crate::image::digest::Digest;
-    let limits = LayerLimits {
-        max_layer_bytes: 1 << 20,
-        max_image_bytes: 1 << 20,
-        max_files_per_layer: 1000,
-        max_scan_bytes: 1 << 16,
-    };
-    let budget = read::Budget::new("fuzz", limits.max_image_bytes);
-    let progress = progress::Progress::default();
-    let context = read::ReadContext {
-        limits: &limits,
-        budget: &budget,
-        progress: &progress,
-    };
-    let mut spec = read::LayerSpec {
-        what: "fuzz".into(),
-        listed: Digest::sha256_of(data).to_string(),
-        digest: Some(Digest::sha256_of(data)),
-        size: Some(data.len() as u64),
-        diff_id: Digest::sha256_of(b""),
-        media_type: LAYER_MEDIA_TYPES[0].into(),
-    };
-    let mut outcome = read::read_layer(data, &spec, &context);
-    if let Err(read::Failure::Error(crate::image::ImageError::DigestMismatch { actual, .. })) =
-        &outcome
-    {
-        if let Ok(diff_id) = Digest::parse(actual) {
-            spec.diff_id = diff_id;
-            outcome = read::read_layer(data, &spec, &context);
+/// For [`crate::fuzzing::layer`]: `blob` read as a layer's stored bytes within `limits`, as it
+/// is and gzip-compressed (so that any bytes reach the tar reader), with the digest and
+/// diff_id a faithful image would list for it; each layer read is assembled into a filesystem
+/// twice over (the second copy's whiteouts delete the first's files). Errors are the point.
+pub(crate) fn read_for_fuzzing(blob: &[u8], limits: LayerLimits) -> Vec<FileSystem> {
+    use std::io::Write as _;
+    let mut stored = vec![blob.to_vec()];
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    if encoder.write_all(blob).is_ok() {
+        if let Ok(gzipped) = encoder.finish() {
+            stored.push(gzipped);
         }
     }
-    if let Ok(contents) = outcome {
-        let _ = FileSystem::assemble(&[&contents, &contents]);
+    let diff_id = crate::image::digest::Digest::sha256_of(blob);
+    let progress = progress::Progress::new(false);
+    let mut filesystems = Vec::new();
+    for bytes in stored {
+        let digest = crate::image::digest::Digest::sha256_of(&bytes);
+        let spec = read::LayerSpec {
+            what: format!("layer 0 ({digest}) of fuzz"),
+            listed: digest.to_string(),
+            digest: Some(digest),
+            size: Some(bytes.len() as u64),
+            diff_id: diff_id.clone(),
+            media_type: LAYER_MEDIA_TYPES[1].to_string(),
+        };
+        let budget = read::Budget::new("fuzz", limits.max_image_bytes);
+        let context = read::ReadContext {
+            limits: &limits,
+            budget: &budget,
+            progress: &progress,
+        };
+        let mut outcome = read::read_layer(bytes.as_slice(), &spec, &context);
+        // A blob that is itself compressed has another diff_id: read it again with the one the
+        // first read found, so compressed inputs reach the tar reader's end and assembly too.
+        if let Err(read::Failure::Error(crate::image::ImageError::DigestMismatch {
+            actual, ..
+        })) = &outcome
+        {
+            if let Ok(found) = crate::image::digest::Digest::parse(actual) {
+                let spec = read::LayerSpec {
+                    diff_id: found,
+                    ..spec.clone()
+                };
+                let budget = read::Budget::new("fuzz", limits.max_image_bytes);
+                let context = read::ReadContext {
+                    limits: &limits,
+                    budget: &budget,
+                    progress: &progress,
+                };
+                outcome = read::read_layer(bytes.as_slice(), &spec, &context);
+            }
+        }
+        if let Ok(contents) = outcome {
+            filesystems.push(FileSystem::assemble(&[&contents, &contents]));
+        }
     }
+    filesystems
 }

@@ -515,6 +515,23 @@ fn a_source_that_fails_is_named_as_the_layer() {
     );
 }
 
+/// The fuzz entry point reaches the whole reader: a valid tar is read as it is and gzipped,
+/// each assembled; bytes that are no tar read as nothing.
+#[test]
+fn the_fuzzing_reader_reads_a_valid_layer_both_ways() {
+    let tar = Tar::new()
+        .file("etc/passwd", b"root:x:0:0::/root:/bin/sh\n")
+        .file("srv/.wh.old", b"")
+        .bytes();
+    let read = read_for_fuzzing(&tar, LayerLimits::default());
+    assert_eq!(read.len(), 2);
+    for filesystem in &read {
+        assert_eq!(paths(filesystem), ["/etc/passwd"]);
+        assert_eq!(filesystem.layers.len(), 2);
+    }
+    assert!(read_for_fuzzing(b"no tar", LayerLimits::default()).is_empty());
+}
+
 #[test]
 fn a_decompression_bomb_stops_at_the_layer_limit() {
     let zeros = vec![0u8; 12 << 20];
