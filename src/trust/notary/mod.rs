@@ -148,10 +148,8 @@ impl PinnedRoot {
         let root: tuf::Signed<tuf::Root> = tuf::parse(&bytes, "Root")?;
         let role = root
             .body
-            .roles
-            .get("root")
+            .role("root")
             .ok_or_else(|| "a root without a `root` role".to_string())?;
-        let role = tuf::Role::new("root", &role.keyids, role.threshold, &root.body.keys);
         root.verify(&role)
             .map_err(|e| format!("the root does not verify with its own root keys: {e}"))?;
         Ok(PinnedRoot {

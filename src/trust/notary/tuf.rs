@@ -71,6 +71,15 @@ pub(crate) struct Root {
     pub roles: BTreeMap<String, RawRole>,
 }
 
+impl Root {
+    /// The role `name` (`root`, `targets`, `snapshot`, `timestamp`) with the keys this root
+    /// lists for it; `None` when the root names no such role.
+    pub(crate) fn role(&self, name: &str) -> Option<Role> {
+        let raw = self.roles.get(name)?;
+        Some(Role::new(name, &raw.keyids, raw.threshold, &self.keys))
+    }
+}
+
 /// What a snapshot or timestamp says of another file.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct FileMeta {

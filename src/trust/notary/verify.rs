@@ -81,11 +81,9 @@ pub(crate) async fn load<S: Store>(
 ) -> Result<Repository, Failure> {
     let root = trusted_root(store, &policy.pin, question).await?;
     let role = |name: &str| -> Result<Role, Failure> {
-        let raw =
-            root.body.roles.get(name).ok_or_else(|| {
-                Failure::Refused(format!("the trusted root names no `{name}` role"))
-            })?;
-        Ok(Role::new(name, &raw.keyids, raw.threshold, &root.body.keys))
+        root.body
+            .role(name)
+            .ok_or_else(|| Failure::Refused(format!("the trusted root names no `{name}` role")))
     };
 
     let bytes = required(store, "timestamp", MAX_TIMESTAMP_BYTES).await?;
@@ -325,12 +323,9 @@ async fn trusted_root<S: Store>(
             Err(why) => {
                 let mut anchor = None;
                 for version in 1..newest.min(MAX_ROOT_VERSIONS + 1) {
-                    let name = format!("{version}.root");
-                    let Some(bytes) = store.get(&name, MAX_ROOT_BYTES).await? else {
+                    let Some(root) = root_version(store, version).await? else {
                         continue;
                     };
-                    let root: Signed<Root> =
-                        parse(&bytes, &format!("root version {version}"), "Root")?;
                     if root.body.common.version == version
                         && pinned_signers(&root, pins, gun).is_ok()
                     {
@@ -363,16 +358,12 @@ async fn trusted_root<S: Store>(
         let next: Signed<Root> = if version == newest {
             latest.clone()
         } else {
-            let bytes = store
-                .get(&format!("{version}.root"), MAX_ROOT_BYTES)
-                .await?
-                .ok_or_else(|| {
-                    Failure::Refused(format!(
-                        "root version {version} of `{gun}` is not served, so the rotation to \
-                         {newest} cannot be followed"
-                    ))
-                })?;
-            parse(&bytes, &format!("root version {version}"), "Root")?
+            root_version(store, version).await?.ok_or_else(|| {
+                Failure::Refused(format!(
+                    "root version {version} of `{gun}` is not served, so the rotation to \
+                     {newest} cannot be followed"
+                ))
+            })?
         };
         if next.body.common.version != version {
             return Err(Failure::Refused(format!(
@@ -407,17 +398,20 @@ async fn trusted_root<S: Store>(
 
 /// The root role of a root, with its keys.
 fn root_role(root: &Signed<Root>) -> Result<Role, Failure> {
-    let raw = root
-        .body
-        .roles
-        .get("root")
-        .ok_or_else(|| Failure::Refused("a root without a `root` role".into()))?;
-    Ok(Role::new(
-        "root",
-        &raw.keyids,
-        raw.threshold,
-        &root.body.keys,
-    ))
+    root.body
+        .role("root")
+        .ok_or_else(|| Failure::Refused("a root without a `root` role".into()))
+}
+
+/// Root version `version` as the server keeps it (`<version>.root.json`), if it serves it.
+async fn root_version<S: Store>(store: &S, version: i64) -> Result<Option<Signed<Root>>, Failure> {
+    match store
+        .get(&format!("{version}.root"), MAX_ROOT_BYTES)
+        .await?
+    {
+        Some(bytes) => parse(&bytes, &format!("root version {version}"), "Root").map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Whether the pins sign `root` up to its root threshold: signatures by root-role keys that a
