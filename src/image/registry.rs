@@ -1302,9 +1302,7 @@ pub(crate) fn https_client(
     extra_pem: Option<&[u8]>,
 ) -> Result<Client, String> {
     let certificates = match extra_pem {
-        Some(pem) => CertificateDer::pem_slice_iter(pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("the Notary `ca_file`: {e}"))?,
+        Some(pem) => pem_certificates(pem).map_err(|e| format!("the Notary `ca_file`: {e}"))?,
         None => Vec::new(),
     };
     build_client(options, &certificates, false).map_err(|e| e.to_string())
@@ -1342,11 +1340,16 @@ fn read_ca_file(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, 
     let fail =
         |detail: String| ImageError::Setup(format!("--ca-file {}: {detail}", path.display()));
     let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let certificates = CertificateDer::pem_slice_iter(&pem)
+    pem_certificates(&pem).map_err(fail)
+}
+
+/// The certificates of a PEM text (`--ca-file`, a Notary `ca_file`): at least one.
+fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certificates = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     if certificates.is_empty() {
-        return Err(fail("no PEM certificates in it".into()));
+        return Err("no PEM certificates in it".into());
     }
     Ok(certificates)
 }

@@ -133,13 +133,17 @@ pub(crate) fn read_for_fuzzing(blob: &[u8], limits: LayerLimits) -> Vec<FileSyst
             diff_id: diff_id.clone(),
             media_type: LAYER_MEDIA_TYPES[1].to_string(),
         };
-        let budget = read::Budget::new("fuzz", limits.max_image_bytes);
-        let context = read::ReadContext {
-            limits: &limits,
-            budget: &budget,
-            progress: &progress,
+        // Each read with a budget of its own, as each image has.
+        let read = |spec: &read::LayerSpec| {
+            let budget = read::Budget::new("fuzz", limits.max_image_bytes);
+            let context = read::ReadContext {
+                limits: &limits,
+                budget: &budget,
+                progress: &progress,
+            };
+            read::read_layer(bytes.as_slice(), spec, &context)
         };
-        let mut outcome = read::read_layer(bytes.as_slice(), &spec, &context);
+        let mut outcome = read(&spec);
         // A blob that is itself compressed has another diff_id: read it again with the one the
         // first read found, so compressed inputs reach the tar reader's end and assembly too.
         if let Err(read::Failure::Error(crate::image::ImageError::DigestMismatch {
@@ -147,17 +151,10 @@ pub(crate) fn read_for_fuzzing(blob: &[u8], limits: LayerLimits) -> Vec<FileSyst
         })) = &outcome
         {
             if let Ok(found) = crate::image::digest::Digest::parse(actual) {
-                let spec = read::LayerSpec {
+                outcome = read(&read::LayerSpec {
                     diff_id: found,
                     ..spec.clone()
-                };
-                let budget = read::Budget::new("fuzz", limits.max_image_bytes);
-                let context = read::ReadContext {
-                    limits: &limits,
-                    budget: &budget,
-                    progress: &progress,
-                };
-                outcome = read::read_layer(bytes.as_slice(), &spec, &context);
+                });
             }
         }
         if let Ok(contents) = outcome {
