@@ -119,6 +119,21 @@ impl Registry {
         );
     }
 
+    /// The manifest of `repo:tag` as this registry serves it (`skopeo inspect --raw`).
+    pub fn manifest(&self, reference: &str) -> Vec<u8> {
+        tools::run(
+            "skopeo",
+            &[
+                "--insecure-policy",
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                &format!("docker://{}/{reference}", self.host),
+            ],
+        )
+        .stdout
+    }
+
     /// The scheme tests use to talk to this registry directly.
     pub fn base_url(&self) -> String {
         let scheme = if self.ca.is_some() { "https" } else { "http" };

@@ -4,12 +4,13 @@
 //! policy names its certificate, key id or root.json, and anything else is refused.
 //! Needs `apt-get install -y notary docker-registry skopeo umoci` (tests/run.sh installs them).
 
-use super::support::notary::{hex, Notary, NotaryClient};
+use super::support::notary::{Notary, NotaryClient};
 use super::support::registry::{Config, Registry};
 use super::support::tools::{self, ImageSpec};
 use super::support::tuf::{self, TufServer};
 use super::{check, findings_of};
 use crate::util::Run;
+use portcullis::image::digest::Digest;
 use std::path::Path;
 
 struct Setup {
@@ -32,7 +33,7 @@ impl Setup {
         let layout = dir.path().join("layout");
         tools::umoci_image(&layout, "1", &ImageSpec::default());
         registry.push(&layout, "1", "app:1", &[]);
-        let manifest = served_manifest(&registry, "app:1");
+        let manifest = registry.manifest("app:1");
         let notary = Notary::start();
         let client = notary.client();
         let gun = format!("{}/app", registry.host);
@@ -57,11 +58,15 @@ impl Setup {
 
     /// Signs `tag` as the manifest `bytes` into `roles` (none: `targets`), and publishes.
     fn sign(&self, tag: &str, bytes: &[u8], roles: &[&str]) {
-        use sha2::Digest as _;
-        let digest = hex(&sha2::Sha256::digest(bytes));
+        self.sign_in(&self.gun, tag, bytes, roles);
+    }
+
+    /// [`Setup::sign`] in the trust data of `gun`.
+    fn sign_in(&self, gun: &str, tag: &str, bytes: &[u8], roles: &[&str]) {
+        let digest = Digest::sha256_of(bytes);
         self.client
-            .add_hash(&self.gun, tag, bytes.len() as u64, &digest, roles);
-        self.client.publish(&self.gun);
+            .add_hash(gun, tag, bytes.len() as u64, digest.hex(), roles);
+        self.client.publish(gun);
     }
 
     /// Writes the current root certificate to `file`, and a policy pinning it.
@@ -141,20 +146,6 @@ fn refused(run: Run) -> String {
     }
 }
 
-fn served_manifest(registry: &Registry, reference: &str) -> Vec<u8> {
-    tools::run(
-        "skopeo",
-        &[
-            "--insecure-policy",
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-            &format!("docker://{}/{reference}", registry.host),
-        ],
-    )
-    .stdout
-}
-
 #[test]
 fn a_tag_signed_under_the_pinned_root_certificate_passes() {
     let setup = Setup::new();
@@ -219,13 +210,8 @@ fn another_repositorys_root_pinned_is_refused() {
     setup
         .registry
         .push(&setup.path().join("layout"), "1", "other:1", &[]);
-    let manifest = served_manifest(&setup.registry, "other:1");
-    use sha2::Digest as _;
-    let digest = hex(&sha2::Sha256::digest(&manifest));
-    setup
-        .client
-        .add_hash(&other, "1", manifest.len() as u64, &digest, &[]);
-    setup.client.publish(&other);
+    let manifest = setup.registry.manifest("other:1");
+    setup.sign_in(&other, "1", &manifest, &[]);
     std::fs::write(
         setup.path().join("other.crt"),
         setup.client.root_cert_pem(&other),
@@ -345,11 +331,10 @@ fn fake_notary(extra: &[&str]) -> (Registry, TufServer, tempfile::TempDir) {
     let layout = dir.path().join("layout");
     tools::umoci_image(&layout, "1", &ImageSpec::default());
     registry.push(&layout, "1", "app:1", &[]);
-    let manifest = served_manifest(&registry, "app:1");
-    use sha2::Digest as _;
+    let manifest = registry.manifest("app:1");
     let target = format!(
         "1={}:{}",
-        hex(&sha2::Sha256::digest(&manifest)),
+        Digest::sha256_of(&manifest).hex(),
         manifest.len()
     );
     let repository = dir.path().join("repository");

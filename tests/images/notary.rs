@@ -33,17 +33,7 @@ fn pushed_image() -> (Registry, String, Vec<u8>) {
     let layout = dir.path().join("layout");
     tools::umoci_image(&layout, "1", &ImageSpec::default());
     registry.push(&layout, "1", "app:1", &[]);
-    let manifest = tools::run(
-        "skopeo",
-        &[
-            "--insecure-policy",
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-            &format!("docker://{}/app:1", registry.host),
-        ],
-    )
-    .stdout;
+    let manifest = registry.manifest("app:1");
     let gun = format!("{}/app", registry.host);
     (registry, gun, manifest)
 }

@@ -48,17 +48,7 @@ impl Setup {
         let layout = dir.path().join("layout");
         tools::umoci_image(&layout, "1", &ImageSpec::default());
         registry.push(&layout, "1", "app:1", &[]);
-        let manifest = tools::run(
-            "skopeo",
-            &[
-                "--insecure-policy",
-                "inspect",
-                "--raw",
-                "--tls-verify=false",
-                &format!("docker://{}/app:1", registry.host),
-            ],
-        )
-        .stdout;
+        let manifest = registry.manifest("app:1");
         std::fs::write(dir.path().join("image-manifest.json"), &manifest).expect("write");
         let digest = Digest::sha256_of(&manifest).to_string();
         for name in ["key", "other"] {
