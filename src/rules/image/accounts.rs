@@ -16,6 +16,8 @@ pub struct Account {
     pub id: Option<u64>,
     /// The primary group (`/etc/passwd` only).
     pub gid: Option<u64>,
+    /// The password field as written (`x`: see `/etc/shadow`; empty: no password).
+    pub password: String,
     /// The line, from 1.
     pub line: usize,
 }
@@ -82,6 +84,7 @@ fn ids(text: &str, passwd: bool) -> Vec<Account> {
             name: f[0].to_string(),
             id: f[2].parse().ok(),
             gid: if passwd { f[3].parse().ok() } else { None },
+            password: f[1].to_string(),
             line,
         })
         .collect()

@@ -47,37 +47,19 @@ fn check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
     }
     // Without a shadow entry, /etc/passwd's own field decides.
     let shadowed = |name: &str| accounts.shadow.iter().flatten().any(|s| s.name == name);
-    for (line, name) in empty_passwd_fields(filesystem) {
-        if !shadowed(&name) {
+    for entry in accounts.passwd.iter().flatten() {
+        if entry.password.is_empty() && !shadowed(&entry.name) {
             out.push(
                 Span::default(),
                 format!(
-                    "account `{name}` has no password (an empty field in /etc/passwd, line \
-                     {line}); put `x` there and lock it in /etc/shadow"
+                    "account `{}` has no password (an empty field in /etc/passwd, line {}); \
+                     put `x` there and lock it in /etc/shadow",
+                    entry.name, entry.line
                 ),
             );
         }
     }
     super::note_truncated(&accounts, out);
-}
-
-/// `/etc/passwd` entries whose password field is empty: (line, name).
-fn empty_passwd_fields(filesystem: &crate::image::layers::FileSystem) -> Vec<(usize, String)> {
-    let Some(file) = filesystem.account_files.get("/etc/passwd") else {
-        return Vec::new();
-    };
-    String::from_utf8_lossy(&file.bytes)
-        .lines()
-        .enumerate()
-        .filter_map(|(i, line)| {
-            let fields: Vec<&str> = line.trim_end_matches('\r').split(':').collect();
-            (fields.len() >= 7
-                && !fields[0].is_empty()
-                && !fields[0].starts_with(['#', '+', '-'])
-                && fields[1].is_empty())
-            .then(|| (i + 1, fields[0].to_string()))
-        })
-        .collect()
 }
 
 #[cfg(test)]
