@@ -27,3 +27,20 @@ pub use facts::{
 pub use reference::{redact_userinfo, ImageReference, ReferenceError};
 pub use resolve::Limits;
 pub use source::{gather, gather_blocking, ArchiveSelector, FetchOptions, Fetcher, ImageTarget};
+
+/// A size as findings and progress show it: `1.2 GB` (decimal units, as registries show
+/// sizes), `999 bytes`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

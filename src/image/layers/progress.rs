@@ -90,7 +90,7 @@ impl Progress {
         match &self.view {
             View::Lines => eprintln!(
                 "portcullis: read {what} ({} uncompressed; layers {}, images {})",
-                human(uncompressed),
+                crate::image::human_size(uncompressed),
                 self.layers.text(),
                 self.images.text()
             ),
@@ -120,21 +120,5 @@ impl Progress {
                 self.images.text()
             ));
         }
-    }
-}
-
-/// `1.2 GB` (decimal units, as registries show sizes).
-fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }

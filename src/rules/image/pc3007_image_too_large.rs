@@ -46,26 +46,10 @@ fn check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
             format!(
                 "the image's layers total {} ({size} bytes), more than the policy's {} \
                  ({max} bytes)",
-                human(size),
-                human(max)
+                crate::image::human_size(size),
+                crate::image::human_size(max)
             ),
         );
-    }
-}
-
-/// `123.4 MB` (decimal units, as registries show sizes).
-fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
@@ -103,8 +87,8 @@ mod tests {
 
     #[test]
     fn sizes_read_as_people_write_them() {
-        assert_eq!(human(999), "999 bytes");
-        assert_eq!(human(1_500), "1.5 kB");
-        assert_eq!(human(2_000_000_000), "2.0 GB");
+        assert_eq!(crate::image::human_size(999), "999 bytes");
+        assert_eq!(crate::image::human_size(1_500), "1.5 kB");
+        assert_eq!(crate::image::human_size(2_000_000_000), "2.0 GB");
     }
 }
