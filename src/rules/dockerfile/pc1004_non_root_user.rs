@@ -172,13 +172,7 @@ fn judge_in_filesystem(
         Some((name, group)) => (name.trim(), Some(group.trim())),
         None => (user, None),
     };
-    let numeric = |s: &str| {
-        let digits = s
-            .strip_prefix(['+', '-'])
-            .filter(|d| !d.is_empty())
-            .unwrap_or(s);
-        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-    };
+    let numeric = |s: &str| atoi_digits(s).is_some();
     if !numeric(name) {
         let found = accounts.passwd.iter().flatten().find(|a| a.name == name);
         match found {
@@ -245,13 +239,19 @@ fn is_root(user: &str) -> bool {
     // runc, containerd and the kubelet read a numeric user with Go's `strconv.Atoi` or
     // `ParseInt`: an optional sign, then digits. `+0`, `-0` and `000` are all UID 0. An empty
     // name (`:1000`) keeps the runtime's current user, root.
-    let digits = name
+    let is_uid_zero = name.is_empty()
+        || atoi_digits(name).is_some_and(|digits| digits.trim_start_matches('0').is_empty());
+    is_uid_zero || name == "root" || name.eq_ignore_ascii_case("ContainerAdministrator")
+}
+
+/// The digits of `text` when the runtimes read it as a number (Go's `Atoi`: an optional sign,
+/// then digits); `None` for a name.
+fn atoi_digits(text: &str) -> Option<&str> {
+    let digits = text
         .strip_prefix(['+', '-'])
         .filter(|d| !d.is_empty())
-        .unwrap_or(name);
-    let is_uid_zero =
-        digits.bytes().all(|b| b.is_ascii_digit()) && digits.trim_start_matches('0').is_empty();
-    is_uid_zero || name == "root" || name.eq_ignore_ascii_case("ContainerAdministrator")
+        .unwrap_or(text);
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
 fn no_user_message(facts: &DockerfileFacts, chain: &[usize]) -> String {
