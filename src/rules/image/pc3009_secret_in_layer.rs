@@ -48,13 +48,17 @@ fn check(ctx: &ImageContext<'_>, out: &mut Diagnostics) {
         return;
     };
     // One finding per secret kind per file of a layer: the first line, and how many more.
+    // In the order found; indexed, as a hostile image may hold thousands of secrets.
     let mut seen: Vec<(&LayerSecret, usize)> = Vec::new();
+    let mut index: std::collections::HashMap<(usize, &str, &str), usize> = Default::default();
     for secret in &filesystem.secrets {
-        match seen.iter_mut().find(|(s, _)| {
-            s.layer == secret.layer && s.path == secret.path && s.kind == secret.kind
-        }) {
-            Some((_, more)) => *more += 1,
-            None => seen.push((secret, 0)),
+        let key = (secret.layer, secret.path.as_str(), secret.kind);
+        match index.get(&key) {
+            Some(&at) => seen[at].1 += 1,
+            None => {
+                index.insert(key, seen.len());
+                seen.push((secret, 0));
+            }
         }
     }
     for (secret, more) in seen {
